@@ -1,0 +1,35 @@
+# Palpa: two commands do everything (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared
+
+.PHONY: run test lint bench examples clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up and assess the contract examples, printed as clinician reports
+run: $(STAMP)
+	@for f in examples/cases/*.json; do $(BIN)/palpa assess --format text $$f; done
+
+## test: set up and run the whole suite (lint and type checks included)
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+examples: $(STAMP)
+	$(BIN)/python $(SHARED)/contract/examples/check_examples.py --palpa $(BIN)/palpa
+
+bench: $(STAMP)
+	$(BIN)/python bench/assess.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
