@@ -264,7 +264,7 @@ class ReasoningParams:
     refer_withholds_source: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class KnowledgeBase:
     """Everything the engine knows, compiled once at load."""
 

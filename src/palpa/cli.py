@@ -1,0 +1,159 @@
+"""`palpa` command line: assess cases per the contract, inspect the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from palpa.codec import CaseError, assessment_to_dict, decode_case, encode_assessment, encode_error
+from palpa.core.assess import assess
+from palpa.core.knowledge import KnowledgeBase
+from palpa.knowledge.loader import KnowledgeError, load_knowledge
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write("palpa: " + message.replace("\n", " ") + "\n")
+    return EXIT_BAD_INPUT
+
+
+class _Output:
+    """Writes JSON lines, or the clinician's text report, for each assessment."""
+
+    def __init__(self, fmt: str, kb: KnowledgeBase) -> None:
+        self.fmt, self.kb = fmt, kb
+        self.out = sys.stdout.buffer
+        self.console = None
+        if fmt == "text":
+            from palpa.reports.text import make_console
+
+            self.console = make_console()
+
+    def case(self, raw: bytes, line: int | None) -> bool:
+        """Assess one raw case; False when it was bad (the error is reported)."""
+        try:
+            case = decode_case(raw, self.kb, line)
+        except CaseError as err:
+            sys.stderr.write(f"palpa: {err}\n")
+            if self.fmt == "json" and line is not None:
+                self.out.write(encode_error(err.case_id, str(err)) + b"\n")
+            return False
+        assessment = assess(case, self.kb)
+        if self.console is not None:
+            from palpa.reports.text import render_assessment
+
+            render_assessment(assessment_to_dict(assessment, self.kb), self.console)
+        else:
+            self.out.write(encode_assessment(assessment, self.kb) + b"\n")
+        return True
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _numbered(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(stream, 1):
+        yield number, line
+
+
+def assess_stream(stream: BinaryIO, output: _Output) -> int:
+    """Assess one JSON case or NDJSON cases from `stream`; 0 if all were good, else 2."""
+    lines = _numbered(stream)
+    first_no, first = 0, b""
+    for number, line in lines:
+        if line.strip():
+            first_no, first = number, line
+            break
+    if not first:
+        return _fail("empty input: expected a JSON case or NDJSON cases")
+    if _is_object(first):  # NDJSON (a one-line object is the same either way)
+        ok = output.case(first, first_no)
+        for number, line in lines:
+            if line.strip():
+                ok = output.case(line, number) and ok
+        return 0 if ok else EXIT_BAD_INPUT
+    rest = [line for _, line in lines]
+    whole = first + b"".join(rest)
+    try:
+        orjson.loads(whole)
+        single = True
+    except orjson.JSONDecodeError:
+        single = sum(_is_object(line) for line in rest if line.strip()) < 1
+    if single:
+        return 0 if output.case(whole, None) else EXIT_BAD_INPUT
+    ok = output.case(first, first_no)
+    for offset, line in enumerate(rest, first_no + 1):
+        if line.strip():
+            ok = output.case(line, offset) and ok
+    return 0 if ok else EXIT_BAD_INPUT
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    kb = load_knowledge()
+    output = _Output(args.format, kb)
+    try:
+        if args.file == "-":
+            code = assess_stream(sys.stdin.buffer, output)
+        else:
+            path = Path(args.file)
+            if not path.is_file():
+                return _fail(f"{args.file}: no such file")
+            with path.open("rb") as stream:
+                code = assess_stream(stream, output)
+    finally:
+        sys.stdout.flush()
+    return code
+
+
+def cmd_knowledge(args: argparse.Namespace) -> int:
+    kb = load_knowledge()
+    print(f"knowledge base {kb.version}: {len(kb.sources)} sources, "
+          f"{len(kb.red_flag_rules)} red-flag rules, {len(kb.contraindications)} contraindication "
+          f"rules, {len(kb.indications)} indications, {len(kb.exercises)} exercises, "
+          f"{len(kb.education)} education topics")
+    if args.sources:
+        for key, s in kb.sources.items():
+            print(f"{key}: {s.citation()} {s.url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="palpa",
+        description="Manual therapy decision support: screen, reason, plan. "
+                    "Supports the clinician; it does not diagnose.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("assess", help="assess a JSON case or NDJSON cases (file or - for stdin)")
+    p.add_argument("file", help="CASE.json, CASES.ndjson, or - for standard input")
+    p.add_argument("--format", choices=("json", "text"), default="json",
+                   help="json (default; the contract) or text (a readable clinician report)")
+    p.set_defaults(func=cmd_assess)
+    k = sub.add_parser("knowledge", help="validate the knowledge base and show its version")
+    k.add_argument("--sources", action="store_true", help="list every cited source")
+    k.set_defaults(func=cmd_knowledge)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KnowledgeError as err:
+        sys.stderr.write(f"palpa: knowledge base invalid: {err}\n")
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

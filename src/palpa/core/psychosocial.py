@@ -1,0 +1,46 @@
+"""Psychosocial screening that shapes the plan: STarT Back risk and fear-avoidance."""
+
+from __future__ import annotations
+
+from palpa.core.knowledge import KnowledgeBase, ReasoningParams
+from palpa.core.models import Case, Psychosocial, Reason, StartBackResult
+
+
+def start_back(items: tuple[int, ...], params: ReasoningParams) -> StartBackResult:
+    """Score the 9 STarT Back answers (0/1): total, psychosocial subscale and risk group."""
+    total = sum(items)
+    psych = sum(items[i - 1] for i in params.start_back_psych_items)
+    if total <= params.start_back_low_max_total:
+        risk = "low"
+    elif psych >= params.start_back_high_min_psych:
+        risk = "high"
+    else:
+        risk = "medium"
+    return StartBackResult(total, psych, risk, params.start_back_source)
+
+
+def screen_psychosocial(case: Case, kb: KnowledgeBase) -> Psychosocial:
+    """STarT Back (when answered) and whether fear-avoidance is high enough to change the plan."""
+    p = kb.params
+    reasons: list[Reason] = []
+    sb = None
+    if case.measures.start_back_items is not None:
+        sb = start_back(case.measures.start_back_items, p)
+        reasons.append(Reason("start_back", (), sb.source, "psychosocial",
+                              f"STarT Back {sb.risk} risk (total {sb.total}/9, "
+                              f"psychosocial {sb.psychosocial}/5)"))
+    fear = False
+    if case.has("fear_of_movement"):
+        fear = True
+        reasons.append(Reason("fear_of_movement", ("fear_of_movement",), p.fabq_source,
+                              "psychosocial", "patient reports fear that movement will cause harm"))
+    pa, work = case.measures.fabq_pa, case.measures.fabq_work
+    if pa is not None and pa > p.fabq_pa_high_over:
+        fear = True
+        reasons.append(Reason("fabq_pa_high", (), p.fabq_source, "psychosocial",
+                              f"FABQ physical activity {pa} > {p.fabq_pa_high_over}"))
+    if work is not None and work > p.fabq_work_high_over:
+        fear = True
+        reasons.append(Reason("fabq_work_high", (), p.fabq_source, "psychosocial",
+                              f"FABQ work {work} > {p.fabq_work_high_over}: return-to-work risk"))
+    return Psychosocial(sb, fear, tuple(reasons))
