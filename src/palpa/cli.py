@@ -62,8 +62,7 @@ def _is_object(line: bytes) -> bool:
 
 
 def _numbered(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(stream, 1):
-        yield number, line
+    yield from enumerate(stream, 1)
 
 
 def assess_stream(stream: BinaryIO, output: _Output) -> int:

@@ -110,6 +110,10 @@ def _guess_id(raw: bytes | str) -> str | None:
     return None
 
 
+def _opt(value: float | msgspec.UnsetType) -> float | None:
+    return None if value is UNSET else value  # type: ignore[return-value]
+
+
 def decode_case(raw: bytes | str, kb: KnowledgeBase, line: int | None = None) -> Case:
     """Decode and validate one JSON case (raises CaseError naming the case and field)."""
     vocab = kb.vocabulary
@@ -136,8 +140,8 @@ def decode_case(raw: bytes | str, kb: KnowledgeBase, line: int | None = None) ->
         measures = Measures(
             fabq_work=None if m.fabq_work is UNSET else m.fabq_work,
             fabq_pa=None if m.fabq_pa is UNSET else m.fabq_pa,
-            hip_internal_rotation_deg=None if m.hip_internal_rotation_deg is UNSET else m.hip_internal_rotation_deg,
-            cervical_extension_rom_deg=None if m.cervical_extension_rom_deg is UNSET else m.cervical_extension_rom_deg,
+            hip_internal_rotation_deg=_opt(m.hip_internal_rotation_deg),
+            cervical_extension_rom_deg=_opt(m.cervical_extension_rom_deg),
             odi_percent=None if m.odi_percent is UNSET else m.odi_percent,
             ndi_percent=None if m.ndi_percent is UNSET else m.ndi_percent,
             start_back_items=None if m.start_back_items is UNSET else tuple(m.start_back_items),

@@ -66,10 +66,9 @@ class Conditions:
             return False
         if self.stages is not None and (stage is None or stage not in self.stages):
             return False
-        if self.max_irritability is not None and irritability is not None:
-            if IRRITABILITY_ORDER[irritability] > IRRITABILITY_ORDER[self.max_irritability]:
-                return False
-        return True
+        return not (
+            self.max_irritability is not None and irritability is not None
+            and IRRITABILITY_ORDER[irritability] > IRRITABILITY_ORDER[self.max_irritability])
 
 
 def match_combos(combos: tuple[Combo, ...], mask: int) -> tuple[str, ...] | None:

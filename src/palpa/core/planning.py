@@ -105,15 +105,14 @@ def build_plan(case: Case, level: Triage, red_flags: tuple[RedFlagHit, ...],
     education = choose_education(presentation, psychosocial, level, manual, kb)
     visits = estimate_visits(case, presentation, psychosocial, kb)
     names = {e.id: e for e in kb.exercises}
-    home = tuple(f"{names[e].name}: {names[e].dose}" for e in exercises) + (
-        "Stay active: keep up walking and daily activities within comfort.",
-    )
+    home = (*(f"{names[e].name}: {names[e].dose}" for e in exercises),
+            "Stay active: keep up walking and daily activities within comfort.")
     triggers = tuple(Reason(tid, (), source, "reassess", text)
                      for tid, text, source in kb.params.reassess_triggers)
     awaiting: tuple[str, ...] = ()
     if level == Triage.REFER:
         flags = ", ".join(kb.red_flag_definitions[f.id].name.lower() for f in red_flags)
-        awaiting = (f"Medical review requested for: {flags}.",) + kb.params.awaiting_review
+        awaiting = (f"Medical review requested for: {flags}.", *kb.params.awaiting_review)
     tissue = " and ".join(presentation.tissue_sources) or "no specific"
     mt = ", ".join(
         m.technique.replace("_", " ")

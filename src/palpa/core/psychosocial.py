@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from palpa.core.knowledge import KnowledgeBase, ReasoningParams
 from palpa.core.models import Case, Psychosocial, Reason, StartBackResult
 
@@ -10,6 +12,7 @@ def start_back(items: tuple[int, ...], params: ReasoningParams) -> StartBackResu
     """Score the 9 STarT Back answers (0/1): total, psychosocial subscale and risk group."""
     total = sum(items)
     psych = sum(items[i - 1] for i in params.start_back_psych_items)
+    risk: Literal["low", "medium", "high"]
     if total <= params.start_back_low_max_total:
         risk = "low"
     elif psych >= params.start_back_high_min_psych:

@@ -67,40 +67,63 @@ class KnowledgeError(ValueError):
 
 
 def _entry_name(data: Any, path: list[str | int]) -> str | None:
-    """Best name for the entry a validation path points into (its `id`, key or index)."""
-    node = data
-    name: str | None = None
-    for step in path:
+    """Name of the entry a validation path points into: its `id`, or its mapping key."""
+    node, name = data, None
+    for depth, step in enumerate(path):
         try:
             node = node[step]
         except (KeyError, IndexError, TypeError):
             break
-        if isinstance(step, str) and step not in {"rules", "exercises", "topics", "sources"}:
-            name = name or None
         if isinstance(node, Mapping) and isinstance(node.get("id"), str):
             name = node["id"]
-        elif isinstance(step, str) and isinstance(node, Mapping) and name is None and path.index(step) > 0:
-            name = step
+        elif depth == 1 and isinstance(step, str):
+            name = step  # e.g. sources.<key>, flags.<id>, techniques.<code>
     return name
 
 
-_PATH_STEP = re.compile(r"\.([A-Za-z_][\w]*)|\[(\d+)\]|\[\.\.\.\]")
+_PATH_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(\d+|\.\.\.)\]")
+
+
+def _parse_path(where: str) -> list[str | int]:
+    """msgspec's `$.rules[3].why` as ['rules', 3, 'why']; a dict key shows as '...'."""
+    return [key if key else (int(index) if index.isdigit() else "...")
+            for key, index in _PATH_STEP.findall(where)]
+
+
+def _resolve_keys(data: Any, path: list[str | int], kind: type[Any]) -> list[str | int]:
+    """Replace each '...' (an unnamed mapping key) by the key whose entry fails validation."""
+    for i, step in enumerate(path):
+        if step != "...":
+            continue
+        parent: Any = data
+        for s in path[:i]:
+            parent = parent[s]
+        for key in list(parent):
+            trial = dict(parent)
+            keep = {key: trial[key]}
+            parent.clear()
+            parent.update(keep)
+            try:
+                msgspec.convert(data, type=kind, strict=True)
+                failed = False
+            except msgspec.ValidationError:
+                failed = True
+            finally:
+                parent.clear()
+                parent.update(trial)
+            if failed:
+                path[i] = key
+                break
+    return path
 
 
 def _convert(file: str, data: Any, kind: type[T]) -> T:
     try:
         return msgspec.convert(data, type=kind, strict=True)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        problem, _, where = message.partition(" - at `")
-        path: list[str | int] = []
-        for key, index in _PATH_STEP.findall(where.rstrip("`")):
-            path.append(key if key else int(index))
-        field = None
-        for step in reversed(path):
-            if isinstance(step, str):
-                field = step
-                break
+        problem, _, where = str(exc).partition(" - at `")
+        path = _resolve_keys(data, _parse_path(where.rstrip("`")), kind)
+        field = next((step for step in reversed(path) if isinstance(step, str)), None)
         raise KnowledgeError(file, _entry_name(data, path), field, problem) from None
 
 
@@ -158,7 +181,8 @@ class _Checker:
                 raise KnowledgeError(file, entry, field, f"unknown region or group {name!r}")
         return frozenset(out)
 
-    def combos(self, file: str, entry: str, any_of: Sequence[Sequence[str]], index: dict[str, int]) -> tuple[Combo, ...]:
+    def combos(self, file: str, entry: str, any_of: Sequence[Sequence[str]],
+               index: dict[str, int]) -> tuple[Combo, ...]:
         out = []
         for combo in any_of:
             if not combo:
@@ -305,7 +329,8 @@ def load_from(directory: Path) -> KnowledgeBase:
         tissue_findings={"joint": tuple(p.tissue_sources.joint), "muscle": tuple(p.tissue_sources.muscle),
                          "nerve": tuple(p.tissue_sources.nerve)},
         tissue_source=p.tissue_sources.source, dominance_source=p.dominance.source,
-        reassess_triggers=tuple((t.id, t.text, check.source(f, t.id, t.source)) for t in rs.reassess_triggers),
+        reassess_triggers=tuple((t.id, t.text, check.source(f, t.id, t.source))
+                                for t in rs.reassess_triggers),
         awaiting_review=tuple(rs.while_awaiting_review.items),
         awaiting_review_source=rs.while_awaiting_review.source,
         refer_withholds=tuple(rs.refer_withholds.techniques),
@@ -333,7 +358,8 @@ def load_from(directory: Path) -> KnowledgeBase:
         if i.target_region is not None:
             check.region(f, i.id, i.target_region, "target_region")
         if i.requires_positive_rule is not None and i.requires_positive_rule not in rule_ids:
-            raise KnowledgeError(f, i.id, "requires_positive_rule", f"unknown rule {i.requires_positive_rule!r}")
+            raise KnowledgeError(f, i.id, "requires_positive_rule",
+                                 f"unknown rule {i.requires_positive_rule!r}")
         cond = check.conditions(f, i.id, i, index, i.stages, i.max_irritability)
         indications.append(Indication(
             i.id, i.technique, check.combos(f, i.id, i.any_of, index) if i.any_of else (),
@@ -348,9 +374,8 @@ def load_from(directory: Path) -> KnowledgeBase:
         for c in pr.criteria:
             if c.kind in ("finding_present", "finding_absent"):
                 check.finding(f, rid, c.code or "", f"criteria.{c.id}.code")
-            elif c.kind in ("measure_lt", "measure_gt"):
-                if c.code not in MEASURE_CODES:
-                    raise KnowledgeError(f, rid, f"criteria.{c.id}.code", f"unknown measure {c.code!r}")
+            elif c.kind in ("measure_lt", "measure_gt") and c.code not in MEASURE_CODES:
+                raise KnowledgeError(f, rid, f"criteria.{c.id}.code", f"unknown measure {c.code!r}")
             if c.kind != "finding_present" and c.kind != "finding_absent" and c.threshold is None:
                 raise KnowledgeError(f, rid, f"criteria.{c.id}.threshold", "threshold is required")
             criteria.append(Criterion(c.id, c.text, c.kind, c.code, c.threshold))
