@@ -23,8 +23,8 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     psychosocial = screen_psychosocial(case, kb)
     techniques = assess_techniques(case, mask, kb, result.level, red_flags, restrictions,
                                    presentation, rules)
-    plan = build_plan(case, result.level, red_flags, techniques, presentation, psychosocial, kb)
+    plan = build_plan(case, mask, result.level, red_flags, techniques, presentation, psychosocial, kb)
     findings = case.finding_sources or tuple(
-        FindingSource(code) for code in kb.vocabulary.findings if code in case.findings)
+        FindingSource(code) for code in sorted(case.findings, key=kb.finding_index.__getitem__))
     return Assessment(case.id, kb.version, result, findings, red_flags, techniques, rules,
                       presentation, psychosocial, plan)

@@ -71,6 +71,16 @@ class Conditions:
             and IRRITABILITY_ORDER[irritability] > IRRITABILITY_ORDER[self.max_irritability])
 
 
+def any_mask(combos: tuple[Combo, ...]) -> int:
+    """Bits of every finding a rule can fire on; -1 (all bits) for a rule without findings."""
+    if not combos:
+        return -1
+    m = 0
+    for combo in combos:
+        m |= combo.mask
+    return m
+
+
 def match_combos(combos: tuple[Combo, ...], mask: int) -> tuple[str, ...] | None:
     """Codes of every combination present in `mask` (merged), or None if none is.
 
@@ -124,6 +134,11 @@ class RedFlagRule:
     source: str
     why: str
 
+    @property
+    def trigger_mask(self) -> int:
+        """Bits of the findings that can fire this rule (-1: fires on conditions alone)."""
+        return any_mask(self.combos)
+
 
 @dataclass(frozen=True, slots=True)
 class ContraindicationRule:
@@ -135,6 +150,11 @@ class ContraindicationRule:
     why: str
     advice: str
     affects_triage: bool = True
+
+    @property
+    def trigger_mask(self) -> int:
+        """Bits of the findings that can fire this rule (-1: fires on conditions alone)."""
+        return any_mask(self.combos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +170,11 @@ class Indication:
     target_region: str | None = None
     requires_positive_rule: str | None = None
     min_irritability: str | None = None
+
+    @property
+    def trigger_mask(self) -> int:
+        """Bits of the findings that can fire this rule (-1: fires on conditions alone)."""
+        return any_mask(self.combos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +306,11 @@ class KnowledgeBase:
     exercises: tuple[Exercise, ...]
     education: tuple[EducationTopic, ...]
     finding_index: dict[str, int] = field(default_factory=dict)
+    red_flag_triggers: tuple[tuple[int, RedFlagRule], ...] = ()
+    contraindication_triggers: tuple[tuple[int, ContraindicationRule], ...] = ()
+    indication_triggers: tuple[tuple[int, Indication], ...] = ()
+    exercises_by_region: dict[str, tuple[Exercise, ...]] = field(default_factory=dict)
+    exercise_by_id: dict[str, Exercise] = field(default_factory=dict)
 
     def mask_of(self, codes: frozenset[str]) -> int:
         """Bit mask of a case's findings."""

@@ -1,4 +1,9 @@
-"""Domain model of a case and its assessment: plain immutable values, no I/O."""
+"""Domain model of a case and its assessment: plain values, no I/O.
+
+Inputs (`Case`, `Measures`) are frozen. Results are slotted dataclasses built once per
+assessment and never mutated after; they are not frozen because frozen construction costs
+five times as much on the hot path.
+"""
 
 from __future__ import annotations
 
@@ -86,7 +91,7 @@ class Case:
         return code in self.findings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reason:
     """Why a status or recommendation was given: rule, the findings that fired it, source."""
 
@@ -98,7 +103,7 @@ class Reason:
     severity: Severity | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RedFlagHit:
     """A suspected serious condition raised by one or more red-flag rules."""
 
@@ -110,13 +115,13 @@ class RedFlagHit:
     action: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TriageResult:
     level: Triage
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Dose:
     """How much of a technique: free text plus the structured parts that apply."""
 
@@ -129,7 +134,7 @@ class Dose:
     variant: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TechniqueAssessment:
     """Status of one technique at one region, with reasons and, when recommended, a dose."""
 
@@ -141,7 +146,7 @@ class TechniqueAssessment:
     dose: Dose | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CriterionResult:
     id: str
     text: str
@@ -149,7 +154,7 @@ class CriterionResult:
     judged: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PredictionRuleResult:
     id: str
     name: str
@@ -164,7 +169,7 @@ class PredictionRuleResult:
     validation_sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Presentation:
     """Severity/irritability/nature summary used to choose and dose techniques."""
 
@@ -176,7 +181,7 @@ class Presentation:
     reasons: tuple[Reason, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StartBackResult:
     total: int
     psychosocial: int
@@ -184,14 +189,14 @@ class StartBackResult:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Psychosocial:
     start_back: StartBackResult | None
     fear_avoidance_high: bool
     reasons: tuple[Reason, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlanItem:
     """A recommended manual therapy technique in the care plan."""
 
@@ -202,7 +207,7 @@ class PlanItem:
     grades: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VisitsEstimate:
     min_visits: int
     max_visits: int
@@ -212,7 +217,7 @@ class VisitsEstimate:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Plan:
     """The care plan: never manual therapy alone."""
 
@@ -226,7 +231,7 @@ class Plan:
     while_awaiting_review: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assessment:
     case_id: str
     knowledge_version: str

@@ -32,8 +32,8 @@ def _exercise_score(e: Exercise, presentation: Presentation) -> tuple[int, int]:
 def choose_exercises(case: Case, presentation: Presentation, kb: KnowledgeBase) -> tuple[str, ...]:
     """Up to four exercises for the region: nerve glide, mobility, motor control, strength."""
     irritability = presentation.irritability
-    pool = [e for e in kb.exercises
-            if case.region in e.regions and irritability_at_most(irritability, e.max_irritability)]
+    pool = [e for e in kb.exercises_by_region[case.region]
+            if irritability_at_most(irritability, e.max_irritability)]
     goals: list[tuple[str, ...]] = []
     if "nerve" in presentation.tissue_sources:
         goals.append(("nerve_glide",))
@@ -52,7 +52,7 @@ def choose_exercises(case: Case, presentation: Presentation, kb: KnowledgeBase) 
             candidates.sort(key=lambda e: _exercise_score(e, presentation))
             chosen.append(candidates[0].id)
     if not chosen:  # never leave a plan without exercise: the region's gentlest
-        region_pool = sorted((e for e in kb.exercises if case.region in e.regions),
+        region_pool = sorted(kb.exercises_by_region[case.region],
                              key=lambda e: -IRRITABILITY_ORDER[e.max_irritability])
         chosen = [e.id for e in region_pool[:1]]
     return tuple(chosen[:MAX_EXERCISES])
@@ -77,11 +77,10 @@ def choose_education(presentation: Presentation, psychosocial: Psychosocial, lev
     return tuple(t.id for t in kb.education if t.when in active)
 
 
-def estimate_visits(case: Case, presentation: Presentation, psychosocial: Psychosocial,
+def estimate_visits(case: Case, mask: int, presentation: Presentation, psychosocial: Psychosocial,
                     kb: KnowledgeBase) -> VisitsEstimate:
     """Expected visits and when to reassess: the first visit rule that fits."""
     risk = psychosocial.start_back.risk if psychosocial.start_back else None
-    mask = kb.mask_of(case.findings)
     for rule in kb.visit_rules:
         if rule.start_back_risk is not None and rule.start_back_risk != risk:
             continue
@@ -92,7 +91,7 @@ def estimate_visits(case: Case, presentation: Presentation, psychosocial: Psycho
     raise LookupError("no visit rule matches; the knowledge base needs a catch-all")
 
 
-def build_plan(case: Case, level: Triage, red_flags: tuple[RedFlagHit, ...],
+def build_plan(case: Case, mask: int, level: Triage, red_flags: tuple[RedFlagHit, ...],
                techniques: tuple[TechniqueAssessment, ...], presentation: Presentation,
                psychosocial: Psychosocial, kb: KnowledgeBase) -> Plan | None:
     """The care plan; None when the case needs emergency or urgent medical care first."""
@@ -103,8 +102,8 @@ def build_plan(case: Case, level: Triage, red_flags: tuple[RedFlagHit, ...],
         for t in techniques if t.status == "recommended" and t.dose is not None)
     exercises = choose_exercises(case, presentation, kb)
     education = choose_education(presentation, psychosocial, level, manual, kb)
-    visits = estimate_visits(case, presentation, psychosocial, kb)
-    names = {e.id: e for e in kb.exercises}
+    visits = estimate_visits(case, mask, presentation, psychosocial, kb)
+    names = kb.exercise_by_id
     home = (*(f"{names[e].name}: {names[e].dose}" for e in exercises),
             "Stay active: keep up walking and daily activities within comfort.")
     triggers = tuple(Reason(tid, (), source, "reassess", text)

@@ -10,7 +10,7 @@ from palpa.core.models import Case, Reason, RedFlagHit, Severity, Triage, Triage
 SEVERITY_RANK: dict[Severity, int] = {"precaution": 0, "relative": 1, "absolute": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Restriction:
     """One contraindication rule's verdict on one technique."""
 
@@ -26,7 +26,9 @@ Restrictions = dict[str, list[Restriction]]
 def screen_red_flags(case: Case, mask: int, kb: KnowledgeBase) -> tuple[RedFlagHit, ...]:
     """Every suspected serious condition, once per id, at its most urgent level."""
     fired: dict[str, list[tuple[Triage, Reason]]] = {}
-    for rule in kb.red_flag_rules:
+    for trigger, rule in kb.red_flag_triggers:
+        if not trigger & mask and trigger != -1:
+            continue
         hit = match_combos(rule.combos, mask)
         if hit is None or not rule.conditions.hold(case, mask, case.region):
             continue
@@ -55,7 +57,9 @@ def screen_red_flags(case: Case, mask: int, kb: KnowledgeBase) -> tuple[RedFlagH
 def restrictions_at(case: Case, mask: int, region: str, kb: KnowledgeBase) -> Restrictions:
     """Contraindications and precautions that apply to each technique at `region`."""
     out: Restrictions = {}
-    for rule in kb.contraindications:
+    for trigger, rule in kb.contraindication_triggers:
+        if not trigger & mask and trigger != -1:
+            continue
         hit = match_combos(rule.combos, mask)
         if hit is None or not rule.conditions.hold(case, mask, region):
             continue

@@ -100,7 +100,9 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
 
     # candidate indications per (technique, region)
     chosen: dict[tuple[str, str], list[Reason]] = {}
-    for ind in kb.indications:
+    for trigger, ind in kb.indication_triggers:
+        if not trigger & mask and trigger != -1:
+            continue
         fired = _indication_matches(ind, case, mask, presentation, rule_map)
         if fired is None:
             continue
@@ -139,18 +141,18 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
         else:
             entries.append(TechniqueAssessment(technique, region, "suitable", tuple(reasons)))
 
-        # the same technique aimed at another region for this complaint
-        for (tech, target), why in chosen.items():
-            if tech != technique or target == region:
-                continue
-            if severity is not None:  # anything restricting it at the complaint's region holds
-                continue
-            if target not in other_regions:
-                other_regions[target] = restrictions_at(case, mask, target, kb)
-            if worst(other_regions[target].get(technique)) is not None:
-                continue
-            if technique == THRUST and presentation.irritability == "high":
-                continue
-            dose = _dose(technique, None, case, presentation, [], kb)
-            extra.append(TechniqueAssessment(technique, target, "recommended", tuple(why), None, dose))
-    return tuple(entries) + tuple(extra)
+    # a technique aimed at another region for this complaint (thoracic thrust for neck pain):
+    # only where nothing restricts it at the complaint's region or at the target region
+    restricted_here = {e.technique for e in entries if e.status in ("contraindicated", "caution")}
+    for (technique, target), why in chosen.items():
+        if target == region or technique in restricted_here:
+            continue
+        if technique == THRUST and presentation.irritability == "high":
+            continue
+        if target not in other_regions:
+            other_regions[target] = restrictions_at(case, mask, target, kb)
+        if worst(other_regions[target].get(technique)) is not None:
+            continue
+        dose = _dose(technique, None, case, presentation, [], kb)
+        extra.append(TechniqueAssessment(technique, target, "recommended", tuple(why), None, dose))
+    return (*entries, *extra)

@@ -419,6 +419,11 @@ def load_from(directory: Path) -> KnowledgeBase:
         indications=tuple(indications), prediction_rules=tuple(prediction_rules), guides=guides,
         visit_rules=visits, params=params, exercises=exercises, education=education,
         finding_index=index,
+        red_flag_triggers=tuple((r.trigger_mask, r) for r in red_rules),
+        contraindication_triggers=tuple((r.trigger_mask, r) for r in contra),
+        indication_triggers=tuple((i.trigger_mask, i) for i in indications),
+        exercises_by_region={r: tuple(e for e in exercises if r in e.regions) for r in vocab.regions},
+        exercise_by_id={e.id: e for e in exercises},
     )
 
 
