@@ -117,7 +117,7 @@ def _resolve_keys(data: Any, path: list[str | int], kind: type[Any]) -> list[str
     return path
 
 
-def _convert(file: str, data: Any, kind: type[T]) -> T:
+def convert(file: str, data: Any, kind: type[T]) -> T:
     try:
         return msgspec.convert(data, type=kind, strict=True)
     except msgspec.ValidationError as exc:
@@ -127,21 +127,7 @@ def _convert(file: str, data: Any, kind: type[T]) -> T:
         raise KnowledgeError(file, _entry_name(data, path), field, problem) from None
 
 
-def _read(directory: Path, name: str, digest: Any) -> Any:
-    path = directory / name
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise KnowledgeError(name, None, None, "file is missing") from None
-    digest.update(name.encode())
-    digest.update(raw)
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(name, None, None, f"not valid YAML: {exc}") from None
-
-
-class _Checker:
+class Checker:
     """Cross-reference checks: vocabulary codes, region groups and source keys."""
 
     def __init__(self, vocab: Vocabulary, groups: dict[str, list[str]], sources: set[str]) -> None:
@@ -226,13 +212,44 @@ def _unique(file: str, ids: Iterable[str]) -> None:
         seen.add(i)
 
 
+def knowledge_version(directory: Path) -> str:
+    """Content hash of every knowledge file in `directory`."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return "kb-" + digest.hexdigest()[:12]
+
+
+def read_yaml(directory: Path, name: str) -> Any:
+    """Parse one knowledge file (KnowledgeError when missing or not YAML)."""
+    path = directory / name
+    try:
+        return yaml.safe_load(path.read_bytes())
+    except FileNotFoundError:
+        raise KnowledgeError(name, None, None, "file is missing") from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(name, None, None, f"not valid YAML: {exc}") from None
+
+
+def load_sources(directory: Path) -> dict[str, schema.SourceEntry]:
+    """`sources.yaml` merged with any `sources_*.yaml`; a key defined twice is an error."""
+    merged: dict[str, schema.SourceEntry] = {}
+    for path in sorted(directory.glob("sources*.yaml")):
+        part = convert(path.name, read_yaml(directory, path.name), schema.SourcesFile)
+        for key, entry in part.sources.items():
+            if key in merged:
+                raise KnowledgeError(path.name, key, None, "citation key defined twice")
+            merged[key] = entry
+    return merged
+
+
 def load_from(directory: Path) -> KnowledgeBase:
     """Load and validate every knowledge file in `directory` (raises KnowledgeError)."""
-    digest = hashlib.sha256()
-    raw = {name: _read(directory, name, digest) for name in FILES}
-    version = "kb-" + digest.hexdigest()[:12]
+    raw = {name: read_yaml(directory, name) for name in FILES if name != "sources.yaml"}
+    version = knowledge_version(directory)
 
-    voc = _convert("vocabulary.yaml", raw["vocabulary.yaml"], schema.VocabularyFile)
+    voc = convert("vocabulary.yaml", raw["vocabulary.yaml"], schema.VocabularyFile)
     vocab = Vocabulary(
         regions=tuple(voc.regions), techniques=tuple(voc.techniques), onsets=tuple(voc.onsets),
         findings=tuple(voc.findings), red_flags=tuple(voc.red_flags),
@@ -242,16 +259,16 @@ def load_from(directory: Path) -> KnowledgeBase:
     )
     index = {c: i for i, c in enumerate(vocab.findings)}
 
-    groups_file = _convert("groups.yaml", raw["groups.yaml"], schema.GroupsFile)
+    groups_file = convert("groups.yaml", raw["groups.yaml"], schema.GroupsFile)
     for gname, members in groups_file.groups.items():
         for r in members:
             if r not in vocab.regions:
                 raise KnowledgeError("groups.yaml", gname, "groups", f"unknown region code {r!r}")
 
-    src = _convert("sources.yaml", raw["sources.yaml"], schema.SourcesFile)
-    check = _Checker(vocab, groups_file.groups, set(src.sources))
+    source_entries = load_sources(directory)
+    check = Checker(vocab, groups_file.groups, set(source_entries))
     sources: dict[str, Source] = {}
-    for key, s in src.sources.items():
+    for key, s in source_entries.items():
         if not re.fullmatch(r"[a-z0-9_]+", key):
             raise KnowledgeError("sources.yaml", key, None, "citation keys are lower case [a-z0-9_]")
         for b in s.based_on:
@@ -260,7 +277,7 @@ def load_from(directory: Path) -> KnowledgeBase:
                               s.verified, s.doi, tuple(s.based_on), s.note)
 
     # red flags
-    rf = _convert("red_flags.yaml", raw["red_flags.yaml"], schema.RedFlagsFile)
+    rf = convert("red_flags.yaml", raw["red_flags.yaml"], schema.RedFlagsFile)
     for fid in rf.flags:
         if fid not in vocab.red_flags:
             raise KnowledgeError("red_flags.yaml", fid, "flags", f"unknown red flag id {fid!r}")
@@ -286,7 +303,7 @@ def load_from(directory: Path) -> KnowledgeBase:
         raise KnowledgeError("red_flags.yaml", None, "rules", f"no rule raises {sorted(uncovered)}")
 
     # contraindications
-    ci = _convert("contraindications.yaml", raw["contraindications.yaml"], schema.ContraindicationsFile)
+    ci = convert("contraindications.yaml", raw["contraindications.yaml"], schema.ContraindicationsFile)
     _unique("contraindications.yaml", (r.id for r in ci.rules))
     contra = []
     for c in ci.rules:
@@ -300,7 +317,7 @@ def load_from(directory: Path) -> KnowledgeBase:
 
     # reasoning
     f = "reasoning.yaml"
-    rs = _convert(f, raw[f], schema.ReasoningFile)
+    rs = convert(f, raw[f], schema.ReasoningFile)
     p = rs.presentation
     for name, codes in (("joint", p.tissue_sources.joint), ("muscle", p.tissue_sources.muscle),
                         ("nerve", p.tissue_sources.nerve)):
@@ -396,7 +413,7 @@ def load_from(directory: Path) -> KnowledgeBase:
                   check.source(f, v.id, v.source))
         for v in rs.visits)
 
-    ex = _convert("exercises.yaml", raw["exercises.yaml"], schema.ExercisesFile)
+    ex = convert("exercises.yaml", raw["exercises.yaml"], schema.ExercisesFile)
     _unique("exercises.yaml", (e.id for e in ex.exercises))
     exercises = tuple(
         Exercise(e.id, e.name, check.regions("exercises.yaml", e.id, e.regions), e.goal,
@@ -407,7 +424,7 @@ def load_from(directory: Path) -> KnowledgeBase:
         if not any(region in e.regions for e in exercises):
             raise KnowledgeError("exercises.yaml", None, "regions", f"no exercise for region {region!r}")
 
-    ed = _convert("education.yaml", raw["education.yaml"], schema.EducationFile)
+    ed = convert("education.yaml", raw["education.yaml"], schema.EducationFile)
     _unique("education.yaml", (t.id for t in ed.topics))
     education = tuple(
         EducationTopic(t.id, t.title, t.when, t.text, check.source("education.yaml", t.id, t.source))
