@@ -157,12 +157,23 @@ def decode_case(raw: bytes | str, kb: KnowledgeBase, line: int | None = None) ->
 
 # --- encoding -------------------------------------------------------------------------
 
-def _reason(r: Reason) -> dict[str, Any]:
-    d: dict[str, Any] = {"rule": r.rule, "findings": list(r.findings), "source": r.source,
-                         "kind": r.kind, "text": r.text}
-    if r.severity is not None:
-        d["severity"] = r.severity
-    return d
+_REASON_CACHE: dict[tuple[Any, ...], orjson.Fragment] = {}
+_REASON_CACHE_MAX = 50_000
+
+
+def _reason(r: Reason) -> orjson.Fragment:
+    """A reason as pre-serialised JSON; the same reason recurs across cases, so it is cached."""
+    key = (r.rule, r.findings, r.source, r.kind, r.text, r.severity)
+    frag = _REASON_CACHE.get(key)
+    if frag is None:
+        d: dict[str, Any] = {"rule": r.rule, "findings": list(r.findings), "source": r.source,
+                             "kind": r.kind, "text": r.text}
+        if r.severity is not None:
+            d["severity"] = r.severity
+        if len(_REASON_CACHE) >= _REASON_CACHE_MAX:
+            _REASON_CACHE.clear()
+        frag = _REASON_CACHE[key] = orjson.Fragment(orjson.dumps(d))
+    return frag
 
 
 def _dose(d: Dose) -> dict[str, Any]:
@@ -251,8 +262,8 @@ def _cited(a: Assessment) -> set[str]:
     return keys
 
 
-def assessment_to_dict(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
-    """The assessment as JSON-ready values (contract fields plus explanations)."""
+def _assessment(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
+    """The assessment's JSON structure; repeated parts are pre-serialised fragments."""
     frags = _fragments(kb)
     findings = []
     for f in a.findings:
@@ -266,10 +277,8 @@ def assessment_to_dict(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
     plan = _plan(a.plan, frags) if a.plan is not None else None
     cited = _cited(a)
     if a.plan is not None:
-        ex = {e.id: e.source for e in kb.exercises}
-        ed = {t.id: t.source for t in kb.education}
-        cited.update(ex[i] for i in a.plan.exercise_ids)
-        cited.update(ed[i] for i in a.plan.education_ids)
+        cited.update(kb.exercise_by_id[i].source for i in a.plan.exercise_ids)
+        cited.update(t.source for t in kb.education if t.id in a.plan.education_ids)
     return {
         "case_id": a.case_id,
         "knowledge_version": a.knowledge_version,
@@ -301,7 +310,13 @@ def assessment_to_dict(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
 
 def encode_assessment(a: Assessment, kb: KnowledgeBase) -> bytes:
     """One assessment as compact JSON bytes (no trailing newline)."""
-    return orjson.dumps(assessment_to_dict(a, kb))
+    return orjson.dumps(_assessment(a, kb))
+
+
+def assessment_to_dict(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
+    """The assessment as plain JSON values (contract fields plus explanations)."""
+    result: dict[str, Any] = orjson.loads(encode_assessment(a, kb))
+    return result
 
 
 def encode_error(case_id: str | None, message: str) -> bytes:

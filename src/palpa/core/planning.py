@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from palpa.core.knowledge import Exercise, KnowledgeBase, irritability_at_most
 from palpa.core.models import (
     IRRITABILITY_ORDER,
@@ -18,6 +20,19 @@ from palpa.core.models import (
 )
 
 MAX_EXERCISES = 4
+
+
+@cache
+def _reassess_reasons(kb: KnowledgeBase) -> tuple[Reason, ...]:
+    """The knowledge base's reassessment triggers as reasons (the same for every plan)."""
+    return tuple(Reason(tid, (), source, "reassess", text)
+                 for tid, text, source in kb.params.reassess_triggers)
+
+
+@cache
+def _home_line(kb: KnowledgeBase, exercise_id: str) -> str:
+    e = kb.exercise_by_id[exercise_id]
+    return f"{e.name}: {e.dose}"
 
 
 def _exercise_score(e: Exercise, presentation: Presentation) -> tuple[int, int]:
@@ -103,11 +118,9 @@ def build_plan(case: Case, mask: int, level: Triage, red_flags: tuple[RedFlagHit
     exercises = choose_exercises(case, presentation, kb)
     education = choose_education(presentation, psychosocial, level, manual, kb)
     visits = estimate_visits(case, mask, presentation, psychosocial, kb)
-    names = kb.exercise_by_id
-    home = (*(f"{names[e].name}: {names[e].dose}" for e in exercises),
+    home = (*(_home_line(kb, e) for e in exercises),
             "Stay active: keep up walking and daily activities within comfort.")
-    triggers = tuple(Reason(tid, (), source, "reassess", text)
-                     for tid, text, source in kb.params.reassess_triggers)
+    triggers = _reassess_reasons(kb)
     awaiting: tuple[str, ...] = ()
     if level == Triage.REFER:
         flags = ", ".join(kb.red_flag_definitions[f.id].name.lower() for f in red_flags)

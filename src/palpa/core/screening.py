@@ -74,7 +74,11 @@ def worst(restrictions: list[Restriction] | None) -> Severity | None:
     """The most severe restriction on a technique, or None."""
     if not restrictions:
         return None
-    return max((r.severity for r in restrictions), key=SEVERITY_RANK.__getitem__)
+    top: Severity = restrictions[0].severity
+    for r in restrictions:
+        if SEVERITY_RANK[r.severity] > SEVERITY_RANK[top]:
+            top = r.severity
+    return top
 
 
 def triage(red_flags: tuple[RedFlagHit, ...], restrictions: Restrictions,

@@ -7,6 +7,8 @@ agreement, or at high irritability. A caution lowers the mobilization grade one 
 
 from __future__ import annotations
 
+from functools import cache
+
 from palpa.core.knowledge import Indication, KnowledgeBase, match_combos
 from palpa.core.models import (
     GRADES,
@@ -58,6 +60,7 @@ def _indication_matches(ind: Indication, case: Case, mask: int, presentation: Pr
 
 def _dose(technique: str, grades: tuple[str, ...] | None, case: Case, presentation: Presentation,
           cautions: list[Restriction], kb: KnowledgeBase) -> Dose:
+    """The dose template for the technique's variant, modified by any cautions."""
     guide = kb.guides[technique]
     if technique == MOBILIZATION and grades:
         top = GRADES.index(grades[-1])
@@ -67,11 +70,18 @@ def _dose(technique: str, grades: tuple[str, ...] | None, case: Case, presentati
         variant = "slider" if irritable or "tensioner" not in guide.doses else "tensioner"
     else:
         variant = next(iter(guide.doses))
+    advice = tuple(dict.fromkeys(r.advice for r in cautions))
+    return _dose_for(kb, technique, variant, advice)
+
+
+@cache
+def _dose_for(kb: KnowledgeBase, technique: str, variant: str, advice: tuple[str, ...]) -> Dose:
+    """Doses recur across cases: build each (technique, variant, advice) once; never mutated."""
+    guide = kb.guides[technique]
     t = guide.doses[variant]
     text = t.text
-    if cautions:
-        advice = " ".join(dict.fromkeys(r.advice for r in cautions))
-        text = f"{text}. Modified: {guide.caution_advice} {advice}"
+    if advice:
+        text = f"{text}. Modified: {guide.caution_advice} {' '.join(advice)}"
     return Dose(text, t.sets, t.seconds_per_set, t.repetitions, t.frequency_hz, t.attempts, variant)
 
 

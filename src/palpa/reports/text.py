@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from rich import box
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -36,12 +35,6 @@ def make_console() -> Console:
     width = None if sys.stdout.isatty() else 100
     return Console(file=sys.stdout, width=width, no_color=bool(os.environ.get("NO_COLOR")),
                    highlight=False, markup=False, emoji=False)
-
-
-def _plain(a: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain JSON values (the codec's dict may hold pre-encoded orjson fragments)."""
-    loaded: dict[str, Any] = orjson.loads(orjson.dumps(dict(a)))
-    return loaded
 
 
 def _grades(grades: Sequence[str] | None) -> str:
@@ -220,7 +213,6 @@ def _plan(console: Console, plan: Mapping[str, Any]) -> None:
 
 def render_assessment(a: Mapping[str, Any], console: Console) -> None:
     """Print the clinician's report of one assessment."""
-    a = _plain(a)
     console.print(_banner(a))
     if a.get("red_flags"):
         console.print(_red_flags(a["red_flags"]))
