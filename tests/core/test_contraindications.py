@@ -14,8 +14,8 @@ KB = load_knowledge()
 
 @pytest.mark.parametrize("rule", KB.contraindications, ids=lambda r: r.id)
 def test_rule_restricts_its_techniques(rule: ContraindicationRule, run: AssessFn) -> None:
-    for combo in rule.combos:
-        a = run(findings=list(combo.codes), **case_meeting(rule.conditions))
+    for codes in [c.codes for c in rule.combos] or [()]:
+        a = run(findings=list(codes), **case_meeting(rule.conditions))
         status = statuses(a)
         by_tech = {t["technique"]: t for t in a["techniques"] if t["region"] == a["techniques"][0]["region"]}
         for technique, severity in rule.techniques.items():
@@ -30,7 +30,7 @@ def test_rule_restricts_its_techniques(rule: ContraindicationRule, run: AssessFn
             assert a["triage"]["level"] != "treat"
 
 
-@pytest.mark.parametrize("rule", KB.contraindications, ids=lambda r: r.id)
+@pytest.mark.parametrize("rule", [r for r in KB.contraindications if r.combos], ids=lambda r: r.id)
 def test_rule_silent_without_its_findings(rule: ContraindicationRule, run: AssessFn) -> None:
     a = run(findings=[], **case_meeting(rule.conditions))
     for t in a["techniques"]:
@@ -51,6 +51,20 @@ def test_patient_preference_blocks_thrust_without_raising_triage(run: AssessFn) 
     assert statuses(a)["joint_manipulation"] == "contraindicated"
     assert "joint_manipulation" not in recommended(a)
     assert a["triage"]["level"] == "treat"
+
+
+def test_child_neck_thrust_is_a_precaution(run: AssessFn) -> None:
+    assert statuses(run(region="cervical", age=15))["joint_manipulation"] == "caution"
+    assert statuses(run(region="cervical", age=30))["joint_manipulation"] == "suitable"
+
+
+def test_refer_for_vascular_review_withholds_neck_mobilization(run: AssessFn) -> None:
+    a = run(region="cervical", findings=["dizziness", "joint_hypomobility"], irritability="low")
+    assert a["triage"]["level"] == "refer"
+    s = statuses(a)
+    assert s["joint_mobilization"] == "caution" and "joint_mobilization" not in recommended(a)
+    assert s["soft_tissue_mobilization"] != "contraindicated"
+    assert a["plan"]["exercise"]
 
 
 def test_known_dvt_blocks_limb_soft_tissue_work(run: AssessFn) -> None:

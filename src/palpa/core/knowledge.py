@@ -258,6 +258,17 @@ class EducationTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class Withhold:
+    """Techniques that wait for the medical review of a `refer` case (flags None: any flag)."""
+
+    id: str
+    flags: frozenset[str] | None
+    techniques: frozenset[str]
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReasoningParams:
     """Thresholds of the presentation, grading and psychosocial reasoning."""
 
@@ -283,9 +294,7 @@ class ReasoningParams:
     reassess_triggers: tuple[tuple[str, str, str], ...]  # (id, text, source)
     awaiting_review: tuple[str, ...]
     awaiting_review_source: str
-    refer_withholds: tuple[str, ...]
-    refer_withholds_why: str
-    refer_withholds_source: str
+    refer_withholds: tuple[Withhold, ...]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

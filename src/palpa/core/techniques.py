@@ -104,9 +104,16 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
 
     params = kb.params
     rule_map = {r.id: r for r in rules}
-    withheld = set(params.refer_withholds) if level == Triage.REFER else set()
-    refer_findings = tuple(c for f in red_flags for c in f.findings)
-    refer_source = params.refer_withholds_source
+    withheld: dict[str, Reason] = {}
+    if level == Triage.REFER:
+        flag_ids = {f.id for f in red_flags}
+        for w in params.refer_withholds:
+            if w.flags is not None and not w.flags & flag_ids:
+                continue
+            findings = tuple(c for f in red_flags if w.flags is None or f.id in w.flags
+                             for c in f.findings)
+            for t in w.techniques:
+                withheld.setdefault(t, Reason(w.id, findings, w.source, "triage", w.why, "relative"))
 
     # candidate indications per (technique, region)
     chosen: dict[tuple[str, str], list[Reason]] = {}
@@ -130,12 +137,11 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
         severity = worst(rs)
         reasons = [r.reason for r in rs]
         cautions = [r for r in rs if r.severity != "absolute"]
-        if technique in withheld and severity != "absolute":
-            reasons.append(Reason("refer_withholds", refer_findings, refer_source, "triage",
-                                  params.refer_withholds_why, "relative"))
+        waiting = withheld.get(technique)
+        if waiting is not None and severity != "absolute":
+            reasons.append(waiting)
             severity = severity or "relative"
-            cautions = cautions or [Restriction("relative", reasons[-1], params.refer_withholds_why, True)]
-        indicated = chosen.get((technique, region))
+        indicated = None if waiting is not None else chosen.get((technique, region))
         if severity == "absolute":
             entries.append(TechniqueAssessment(technique, region, "contraindicated", tuple(reasons)))
         elif indicated and not (technique == THRUST and (severity is not None

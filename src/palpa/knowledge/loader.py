@@ -30,6 +30,7 @@ from palpa.core.knowledge import (
     TechniqueGuide,
     VisitRule,
     Vocabulary,
+    Withhold,
 )
 from palpa.core.models import Stage, Triage
 from palpa.knowledge import schema
@@ -310,7 +311,7 @@ def load_from(directory: Path) -> KnowledgeBase:
         for t in c.techniques:
             check.technique("contraindications.yaml", c.id, t, "techniques")
         contra.append(ContraindicationRule(
-            c.id, check.combos("contraindications.yaml", c.id, c.any_of, index),
+            c.id, check.combos("contraindications.yaml", c.id, c.any_of, index) if c.any_of else (),
             check.conditions("contraindications.yaml", c.id, c, index),
             dict(c.techniques), check.source("contraindications.yaml", c.id, c.source),
             c.why, c.advice, c.affects_triage))
@@ -325,10 +326,17 @@ def load_from(directory: Path) -> KnowledgeBase:
             check.finding(f, f"tissue_sources.{name}", code, name)
     for key in (p.stage.source, p.irritability.source, p.dominance.source, p.tissue_sources.source,
                 rs.grades.source, rs.psychosocial.start_back.source, rs.psychosocial.fabq.source,
-                rs.refer_withholds.source, rs.while_awaiting_review.source):
+                rs.while_awaiting_review.source):
         check.source(f, "parameters", key)
-    for t in rs.refer_withholds.techniques:
-        check.technique(f, "refer_withholds", t, "techniques")
+    withholds = []
+    for w in rs.refer_withholds:
+        for t in w.techniques:
+            check.technique(f, w.id, t, "techniques")
+        for flag in w.flags or ():
+            if flag not in vocab.red_flags:
+                raise KnowledgeError(f, w.id, "flags", f"unknown red flag id {flag!r}")
+        withholds.append(Withhold(w.id, frozenset(w.flags) if w.flags is not None else None,
+                                  frozenset(w.techniques), check.source(f, w.id, w.source), w.why))
     params = ReasoningParams(
         acute_max_days=p.stage.acute_max_days, subacute_max_days=p.stage.subacute_max_days,
         stage_source=p.stage.source, nprs_high_from=p.irritability.nprs_high_from,
@@ -350,9 +358,7 @@ def load_from(directory: Path) -> KnowledgeBase:
                                 for t in rs.reassess_triggers),
         awaiting_review=tuple(rs.while_awaiting_review.items),
         awaiting_review_source=rs.while_awaiting_review.source,
-        refer_withholds=tuple(rs.refer_withholds.techniques),
-        refer_withholds_why=rs.refer_withholds.why,
-        refer_withholds_source=rs.refer_withholds.source,
+        refer_withholds=tuple(withholds),
     )
     guides: dict[str, TechniqueGuide] = {}
     for tech, g in rs.techniques.items():

@@ -71,7 +71,7 @@ class RedFlagsFile(Strict):
 
 class ContraindicationEntry(ConditionFields, kw_only=True):
     id: str
-    any_of: list[list[str]]
+    any_of: list[list[str]] = []
     techniques: dict[str, SeverityName]
     source: str
     why: str
@@ -140,10 +140,12 @@ class PsychosocialParams(Strict):
     fabq: FabqParams
 
 
-class ReferWithholds(Strict):
+class ReferWithhold(Strict, kw_only=True):
+    id: str
     techniques: list[str]
     source: str
     why: str
+    flags: list[str] | None = None
 
 
 class AwaitingReview(Strict):
@@ -222,7 +224,7 @@ class ReasoningFile(Strict):
     presentation: PresentationParams
     grades: GradeParams
     psychosocial: PsychosocialParams
-    refer_withholds: ReferWithholds
+    refer_withholds: list[ReferWithhold]
     while_awaiting_review: AwaitingReview
     techniques: dict[str, TechniqueEntry]
     indications: list[IndicationEntry]
