@@ -255,6 +255,7 @@ class EducationTopic:
     when: str
     text: str
     source: str
+    regions: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,8 @@ def choose_exercises(case: Case, presentation: Presentation, kb: KnowledgeBase) 
     return tuple(chosen[:MAX_EXERCISES])
 
 
-def choose_education(presentation: Presentation, psychosocial: Psychosocial, level: Triage,
-                     manual: tuple[PlanItem, ...], kb: KnowledgeBase) -> tuple[str, ...]:
+def choose_education(region: str, presentation: Presentation, psychosocial: Psychosocial,
+                     level: Triage, manual: tuple[PlanItem, ...], kb: KnowledgeBase) -> tuple[str, ...]:
     """Education topics that fit this patient."""
     active = {"always", presentation.stage}
     if manual:
@@ -89,7 +89,8 @@ def choose_education(presentation: Presentation, psychosocial: Psychosocial, lev
         active.add("refer")
     if "nerve" in presentation.tissue_sources or any(m.technique == "nerve_mobilization" for m in manual):
         active.add("nerve")
-    return tuple(t.id for t in kb.education if t.when in active)
+    return tuple(t.id for t in kb.education
+                 if t.when in active and (t.regions is None or region in t.regions))
 
 
 def estimate_visits(case: Case, mask: int, presentation: Presentation, psychosocial: Psychosocial,
@@ -116,7 +117,7 @@ def build_plan(case: Case, mask: int, level: Triage, red_flags: tuple[RedFlagHit
         PlanItem(t.technique, t.region, t.dose, t.reasons, t.grades)
         for t in techniques if t.status == "recommended" and t.dose is not None)
     exercises = choose_exercises(case, presentation, kb)
-    education = choose_education(presentation, psychosocial, level, manual, kb)
+    education = choose_education(case.region, presentation, psychosocial, level, manual, kb)
     visits = estimate_visits(case, mask, presentation, psychosocial, kb)
     home = (*(_home_line(kb, e) for e in exercises),
             "Stay active: keep up walking and daily activities within comfort.")

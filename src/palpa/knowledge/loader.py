@@ -433,7 +433,8 @@ def load_from(directory: Path) -> KnowledgeBase:
     ed = convert("education.yaml", raw["education.yaml"], schema.EducationFile)
     _unique("education.yaml", (t.id for t in ed.topics))
     education = tuple(
-        EducationTopic(t.id, t.title, t.when, t.text, check.source("education.yaml", t.id, t.source))
+        EducationTopic(t.id, t.title, t.when, t.text, check.source("education.yaml", t.id, t.source),
+                       check.regions("education.yaml", t.id, t.regions) if t.regions else None)
         for t in ed.topics)
 
     return KnowledgeBase(

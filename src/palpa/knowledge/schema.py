@@ -252,13 +252,14 @@ class ExercisesFile(Strict):
     exercises: list[ExerciseEntry]
 
 
-class EducationEntry(Strict):
+class EducationEntry(Strict, kw_only=True):
     id: str
     title: str
     when: Literal["always", "manipulation", "fear", "high_risk", "refer", "nerve", "soreness",
                   "chronic", "acute"]
     text: str
     source: str
+    regions: list[str] | None = None
 
 
 class EducationFile(Strict):
