@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,6 +19,8 @@ from palpa.core.knowledge import KnowledgeBase
 from palpa.knowledge.loader import KnowledgeError, load_knowledge
 
 EXIT_BAD_INPUT = 2
+CHUNK = 512          # NDJSON lines per worker task
+PARALLEL_FROM = 1 << 20  # files larger than this (bytes) use every core by default
 
 
 def _fail(message: str) -> int:
@@ -54,6 +59,57 @@ class _Output:
         return True
 
 
+def _assess_chunk(chunk: list[tuple[int, bytes]]) -> tuple[bytes, bytes, bool]:
+    """Worker: assess NDJSON lines; (stdout bytes, stderr bytes, all good?)."""
+    kb = load_knowledge()
+    out: list[bytes] = []
+    err: list[bytes] = []
+    ok = True
+    for number, raw in chunk:
+        try:
+            out.append(encode_assessment(assess(decode_case(raw, kb, number), kb), kb))
+        except CaseError as e:
+            ok = False
+            err.append(f"palpa: {e}\n".encode())
+            out.append(encode_error(e.case_id, str(e)))
+    return b"\n".join(out) + b"\n", b"".join(err), ok
+
+
+def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for number, line in lines:
+        if line.strip():
+            chunk.append((number, line))
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def assess_parallel(lines: Iterable[tuple[int, bytes]], jobs: int) -> bool:
+    """Assess NDJSON lines on `jobs` processes, in order, with a bounded window in flight."""
+    load_knowledge()  # loaded once here; forked workers inherit it
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    ok = True
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs) as pool:
+        window: deque[multiprocessing.pool.AsyncResult[tuple[bytes, bytes, bool]]] = deque()
+        for chunk in _chunks(lines):
+            window.append(pool.apply_async(_assess_chunk, (chunk,)))
+            if len(window) >= 2 * jobs:
+                o, e, good = window.popleft().get()
+                out.write(o)
+                err.write(e)
+                ok = ok and good
+        while window:
+            o, e, good = window.popleft().get()
+            out.write(o)
+            err.write(e)
+            ok = ok and good
+    return ok
+
+
 def _is_object(line: bytes) -> bool:
     try:
         return isinstance(orjson.loads(line), dict)
@@ -65,7 +121,7 @@ def _numbered(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(stream, 1)
 
 
-def assess_stream(stream: BinaryIO, output: _Output) -> int:
+def assess_stream(stream: BinaryIO, output: _Output, jobs: int = 1) -> int:
     """Assess one JSON case or NDJSON cases from `stream`; 0 if all were good, else 2."""
     lines = _numbered(stream)
     first_no, first = 0, b""
@@ -76,6 +132,10 @@ def assess_stream(stream: BinaryIO, output: _Output) -> int:
     if not first:
         return _fail("empty input: expected a JSON case or NDJSON cases")
     if _is_object(first):  # NDJSON (a one-line object is the same either way)
+        if jobs > 1 and output.console is None:
+            sys.stdout.flush()
+            ok = assess_parallel(_prepend(first_no, first, lines), jobs)
+            return 0 if ok else EXIT_BAD_INPUT
         ok = output.case(first, first_no)
         for number, line in lines:
             if line.strip():
@@ -97,18 +157,34 @@ def assess_stream(stream: BinaryIO, output: _Output) -> int:
     return 0 if ok else EXIT_BAD_INPUT
 
 
+def _prepend(number: int, line: bytes,
+             rest: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+    yield number, line
+    yield from rest
+
+
+def _jobs(requested: int | None, path: Path | None) -> int:
+    """Worker processes: as asked (0 = every core), else every core for a large file."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if requested is not None:
+        return cores if requested == 0 else max(1, requested)
+    if path is not None and path.stat().st_size > PARALLEL_FROM:
+        return cores
+    return 1
+
+
 def cmd_assess(args: argparse.Namespace) -> int:
     kb = load_knowledge()
     output = _Output(args.format, kb)
     try:
         if args.file == "-":
-            code = assess_stream(sys.stdin.buffer, output)
+            code = assess_stream(sys.stdin.buffer, output, _jobs(args.jobs, None))
         else:
             path = Path(args.file)
             if not path.is_file():
                 return _fail(f"{args.file}: no such file")
             with path.open("rb") as stream:
-                code = assess_stream(stream, output)
+                code = assess_stream(stream, output, _jobs(args.jobs, path))
     finally:
         sys.stdout.flush()
     return code
@@ -136,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CASE.json, CASES.ndjson, or - for standard input")
     p.add_argument("--format", choices=("json", "text"), default="json",
                    help="json (default; the contract) or text (a readable clinician report)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes for NDJSON (0 = every core; default: every core for "
+                        "files over 1 MB, else 1); output order is kept")
     p.set_defaults(func=cmd_assess)
     k = sub.add_parser("knowledge", help="validate the knowledge base and show its version")
     k.add_argument("--sources", action="store_true", help="list every cited source")

@@ -107,3 +107,14 @@ def test_text_format_prints_a_report(tmp_path: Path) -> None:
 def test_knowledge_command() -> None:
     run = palpa("knowledge")
     assert run.returncode == 0 and b"knowledge base kb-" in run.stdout
+
+
+def test_parallel_jobs_keep_order_and_errors(tmp_path: Path) -> None:
+    lines = [json.dumps(base_case(id=f"c{i}", age=200 if i % 97 == 0 else 40)) for i in range(1500)]
+    path = write(tmp_path, "\n".join(lines) + "\n", "many.ndjson")
+    one = palpa("assess", "--jobs", "1", path)
+    two = palpa("assess", "--jobs", "2", path)
+    assert one.returncode == two.returncode == 2
+    assert one.stdout == two.stdout
+    assert one.stderr == two.stderr
+    assert len(two.stdout.splitlines()) == 1500
