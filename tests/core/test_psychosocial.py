@@ -8,7 +8,7 @@ from palpa.core.psychosocial import start_back
 from palpa.knowledge.loader import load_knowledge
 from tests.conftest import AssessFn
 
-P = load_knowledge().params
+KB = load_knowledge()
 
 
 @pytest.mark.parametrize(("items", "total", "psych", "risk"), [
@@ -20,7 +20,7 @@ P = load_knowledge().params
     ((1, 1, 1, 1, 1, 1, 1, 1, 1), 9, 5, "high"),
 ])
 def test_start_back(items: tuple[int, ...], total: int, psych: int, risk: str) -> None:
-    r = start_back(items, P)
+    r = start_back(items, KB)
     assert (r.total, r.psychosocial, r.risk) == (total, psych, risk)
 
 

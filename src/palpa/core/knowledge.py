@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from palpa.core.measures import MeasureDef
 from palpa.core.models import IRRITABILITY_ORDER, Case, Severity, Stage, Triage
 
 
@@ -282,10 +283,6 @@ class ReasoningParams:
     grades: dict[str, tuple[str, ...]]
     grades_source: str
     caution_grade_steps: int
-    start_back_psych_items: tuple[int, ...]
-    start_back_low_max_total: int
-    start_back_high_min_psych: int
-    start_back_source: str
     fabq_pa_high_over: int
     fabq_work_high_over: int
     fabq_source: str
@@ -321,6 +318,7 @@ class KnowledgeBase:
     indication_triggers: tuple[tuple[int, Indication], ...] = ()
     exercises_by_region: dict[str, tuple[Exercise, ...]] = field(default_factory=dict)
     exercise_by_id: dict[str, Exercise] = field(default_factory=dict)
+    measures: dict[str, MeasureDef] = field(default_factory=dict)
 
     def mask_of(self, codes: frozenset[str]) -> int:
         """Bit mask of a case's findings."""

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from palpa.core.knowledge import KnowledgeBase, ReasoningParams
+from palpa.core.knowledge import KnowledgeBase
+from palpa.core.measures import score
 from palpa.core.models import Case, Psychosocial, Reason, StartBackResult
 
 
-def start_back(items: tuple[int, ...], params: ReasoningParams) -> StartBackResult:
-    """Score the 9 STarT Back answers (0/1): total, psychosocial subscale and risk group."""
-    total = sum(items)
-    psych = sum(items[i - 1] for i in params.start_back_psych_items)
-    risk: Literal["low", "medium", "high"]
-    if total <= params.start_back_low_max_total:
-        risk = "low"
-    elif psych >= params.start_back_high_min_psych:
-        risk = "high"
-    else:
-        risk = "medium"
-    return StartBackResult(total, psych, risk, params.start_back_source)
+def start_back(items: tuple[int, ...], kb: KnowledgeBase) -> StartBackResult:
+    """Score the 9 STarT Back answers (0/1) by the measure's definition: total, subscale, risk."""
+    measure = kb.measures["startback"]
+    result = score(measure, items)
+    if result.risk is None or result.score is None or measure.risk is None:
+        raise ValueError("STarT Back definition must give a total and a risk group")
+    psych = int(result.subscores[measure.risk.subscale])
+    return StartBackResult(int(result.score), psych, result.risk, measure.source)
 
 
 def screen_psychosocial(case: Case, kb: KnowledgeBase) -> Psychosocial:
@@ -28,7 +23,7 @@ def screen_psychosocial(case: Case, kb: KnowledgeBase) -> Psychosocial:
     reasons: list[Reason] = []
     sb = None
     if case.measures.start_back_items is not None:
-        sb = start_back(case.measures.start_back_items, p)
+        sb = start_back(case.measures.start_back_items, kb)
         reasons.append(Reason("start_back", (), sb.source, "psychosocial",
                               f"STarT Back {sb.risk} risk (total {sb.total}/9, "
                               f"psychosocial {sb.psychosocial}/5)"))

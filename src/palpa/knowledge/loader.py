@@ -325,7 +325,7 @@ def load_from(directory: Path) -> KnowledgeBase:
         for code in codes:
             check.finding(f, f"tissue_sources.{name}", code, name)
     for key in (p.stage.source, p.irritability.source, p.dominance.source, p.tissue_sources.source,
-                rs.grades.source, rs.psychosocial.start_back.source, rs.psychosocial.fabq.source,
+                rs.grades.source, rs.psychosocial.fabq.source,
                 rs.while_awaiting_review.source):
         check.source(f, "parameters", key)
     withholds = []
@@ -344,10 +344,6 @@ def load_from(directory: Path) -> KnowledgeBase:
         grades={"pain_dominant": tuple(rs.grades.pain_dominant), "mixed": tuple(rs.grades.mixed),
                 "stiffness_dominant": tuple(rs.grades.stiffness_dominant)},
         grades_source=rs.grades.source, caution_grade_steps=rs.grades.caution_steps,
-        start_back_psych_items=tuple(rs.psychosocial.start_back.psychosocial_items),
-        start_back_low_max_total=rs.psychosocial.start_back.low_max_total,
-        start_back_high_min_psych=rs.psychosocial.start_back.high_min_psychosocial,
-        start_back_source=rs.psychosocial.start_back.source,
         fabq_pa_high_over=rs.psychosocial.fabq.pa_high_over,
         fabq_work_high_over=rs.psychosocial.fabq.work_high_over,
         fabq_source=rs.psychosocial.fabq.source,
@@ -437,8 +433,14 @@ def load_from(directory: Path) -> KnowledgeBase:
                        check.regions("education.yaml", t.id, t.regions) if t.regions else None)
         for t in ed.topics)
 
+    from palpa.knowledge.measures_loader import load_measures_from  # it builds on this module
+
+    measures = load_measures_from(directory)
+    if "startback" not in measures:
+        raise KnowledgeError("measures.yaml", "startback", None, "the plan needs STarT Back scoring")
     return KnowledgeBase(
-        version=version, vocabulary=vocab, sources=sources, red_flag_definitions=definitions,
+        version=version, measures=measures, vocabulary=vocab, sources=sources,
+        red_flag_definitions=definitions,
         red_flag_rules=tuple(red_rules), contraindications=tuple(contra),
         indications=tuple(indications), prediction_rules=tuple(prediction_rules), guides=guides,
         visit_rules=visits, params=params, exercises=exercises, education=education,

@@ -122,13 +122,6 @@ class GradeParams(Strict):
     source: str
 
 
-class StartBackParams(Strict):
-    psychosocial_items: list[int]
-    low_max_total: int
-    high_min_psychosocial: int
-    source: str
-
-
 class FabqParams(Strict):
     pa_high_over: int
     work_high_over: int
@@ -136,7 +129,6 @@ class FabqParams(Strict):
 
 
 class PsychosocialParams(Strict):
-    start_back: StartBackParams
     fabq: FabqParams
 
 
