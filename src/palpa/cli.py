@@ -219,9 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate the knowledge base and show its version")
     k.add_argument("--sources", action="store_true", help="list every cited source")
     k.set_defaults(func=cmd_knowledge)
-    from palpa import score_cli
+    from palpa import episode_cli, score_cli
 
     score_cli.add_parser(sub)
+    episode_cli.add_parsers(sub)
     return parser
 
 
