@@ -20,6 +20,8 @@ __all__ = [
 
 
 def assess_json(raw: bytes | str) -> dict[str, Any]:
-    """Assess one contract case given as JSON; returns the assessment as JSON-ready values."""
+    """Assess one contract case given as JSON (its note read too); returns JSON-ready values."""
+    from palpa.service import assess_json_case
+
     kb = load_knowledge()
-    return assessment_to_dict(assess(decode_case(raw, kb), kb), kb)
+    return assessment_to_dict(assess_json_case(raw, kb), kb)

@@ -13,10 +13,10 @@ from typing import BinaryIO
 
 import orjson
 
-from palpa.codec import CaseError, assessment_to_dict, decode_case, encode_assessment, encode_error
-from palpa.core.assess import assess
+from palpa.codec import CaseError, assessment_to_dict, encode_assessment, encode_error
 from palpa.core.knowledge import KnowledgeBase
 from palpa.knowledge.loader import KnowledgeError, load_knowledge
+from palpa.service import assess_json_case
 
 EXIT_BAD_INPUT = 2
 CHUNK = 512          # NDJSON lines per worker task
@@ -43,13 +43,12 @@ class _Output:
     def case(self, raw: bytes, line: int | None) -> bool:
         """Assess one raw case; False when it was bad (the error is reported)."""
         try:
-            case = decode_case(raw, self.kb, line)
+            assessment = assess_json_case(raw, self.kb, line)
         except CaseError as err:
             sys.stderr.write(f"palpa: {err}\n")
             if self.fmt == "json" and line is not None:
                 self.out.write(encode_error(err.case_id, str(err)) + b"\n")
             return False
-        assessment = assess(case, self.kb)
         if self.console is not None:
             from palpa.reports.text import render_assessment
 
@@ -67,7 +66,7 @@ def _assess_chunk(chunk: list[tuple[int, bytes]]) -> tuple[bytes, bytes, bool]:
     ok = True
     for number, raw in chunk:
         try:
-            out.append(encode_assessment(assess(decode_case(raw, kb, number), kb), kb))
+            out.append(encode_assessment(assess_json_case(raw, kb, number), kb))
         except CaseError as e:
             ok = False
             err.append(f"palpa: {e}\n".encode())
@@ -220,9 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--sources", action="store_true", help="list every cited source")
     k.set_defaults(func=cmd_knowledge)
     from palpa import episode_cli, score_cli
+    from palpa.notes import cli as notes_cli
 
     score_cli.add_parser(sub)
     episode_cli.add_parsers(sub)
+    notes_cli.add_parser(sub)
     return parser
 
 

@@ -105,13 +105,12 @@ def _guess_id(raw: bytes | str) -> str | None:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if isinstance(data, dict) and isinstance(data.get("id"), str):
-        return data["id"]
-    return None
+    case_id = data.get("id") if isinstance(data, dict) else None
+    return case_id if isinstance(case_id, str) else None
 
 
 def _opt(value: float | msgspec.UnsetType) -> float | None:
-    return None if value is UNSET else value  # type: ignore[return-value]
+    return None if isinstance(value, msgspec.UnsetType) else value
 
 
 def decode_case(raw: bytes | str, kb: KnowledgeBase, line: int | None = None) -> Case:

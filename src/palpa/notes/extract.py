@@ -1,0 +1,114 @@
+"""Read the vocabulary's findings from a free-text clinical note, each with its ConText status."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from palpa.notes.context import Status, classify
+from palpa.notes.lexicon import ContextRules, Lexicon, load_context, load_lexicon, longest
+
+# Same-length substitutions, so every span found in the working text is a span of the note.
+_NORMALISE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                            "\u2014": "-", "\u00a0": " ", "\u2212": "-"})
+_LONG_WORD = re.compile(r"[A-Za-z]{7,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A finding read from a note: its code, span [start, end), text = note[start:end], status, cue."""
+
+    code: str
+    start: int
+    end: int
+    text: str
+    status: Status
+    cue: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"code": self.code, "status": self.status, "span": [self.start, self.end],
+                "text": self.text, "cue": self.cue}
+
+
+@lru_cache(maxsize=1)
+def _knowledge() -> tuple[Lexicon, ContextRules]:
+    return load_lexicon(), load_context()
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b differ by at most one insertion, deletion, substitution or transposition."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+def _fuzzy(text: str, taken: list[tuple[int, int]], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """Words one edit from a long single-word pattern, outside every lexicon match."""
+    out: list[tuple[int, int, str]] = []
+    for m in _LONG_WORD.finditer(text):
+        s, e = m.span()
+        if any(s < b and a < e for a, b in taken):
+            continue
+        word = m.group().lower()
+        if word in lex.fuzzy_exclude:
+            continue
+        variants = {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+        words = {w for v in variants for w in lex.fuzzy_index.get(v, ())}
+        codes = {c for w in words if _one_edit(word, w) for c in lex.fuzzy_words[w]}
+        out.extend((s, e, c) for c in sorted(codes))
+    return out
+
+
+def find_findings(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
+    """Lexicon matches (start, end, code): the longest wins an overlap; equal spans keep every code."""
+    best: dict[tuple[int, str], int] = {}
+    for hit in lex.matcher.hits(text):
+        key = (hit.start, lex.codes[hit.index])
+        end = hit.end
+        if len(lex.patterns[hit.index]) > 1:
+            end = longest(lex, hit.index, text, hit.start, hit.end)
+        best[key] = max(best.get(key, 0), end)
+    ranked = sorted(((s, e, c) for (s, c), e in best.items()), key=lambda t: (t[0] - t[1], t[0]))
+    kept: list[tuple[int, int, str]] = []
+    for s, e, c in ranked:
+        if all((s, e) == (a, b) or e <= a or b <= s for a, b, _ in kept):
+            kept.append((s, e, c))
+    taken = [(s, e) for s, e, _ in kept]
+    found = [k for k in kept if k[2]] + _fuzzy(text, taken, lex)
+    return sorted(found)
+
+
+def extract(note: str) -> list[Mention]:
+    """Every finding mentioned in `note`, in note order, each with its status and deciding cue."""
+    lex, rules = _knowledge()
+    text = note.translate(_NORMALISE)
+    spans = find_findings(text, lex)
+    statuses = classify(text, spans, lex.current_only, rules)
+    return [Mention(code, s, e, note[s:e], status, cue)
+            for (s, e, code), (status, cue) in zip(spans, statuses, strict=True)]
+
+
+def first_present(mentions: list[Mention]) -> list[Mention]:
+    """The first present mention of each code among `mentions`, in their order."""
+    seen: set[str] = set()
+    out = []
+    for m in mentions:
+        if m.status == "present" and m.code not in seen:
+            seen.add(m.code)
+            out.append(m)
+    return out
+
+
+def present_findings(note: str) -> list[Mention]:
+    """The first present mention of each finding code, in note order."""
+    return first_present(extract(note))
