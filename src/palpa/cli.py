@@ -88,7 +88,10 @@ def _chunks(lines: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, byte
 
 def assess_parallel(lines: Iterable[tuple[int, bytes]], jobs: int) -> bool:
     """Assess NDJSON lines on `jobs` processes, in order, with a bounded window in flight."""
-    load_knowledge()  # loaded once here; forked workers inherit it
+    from palpa.notes import present_findings
+
+    load_knowledge()  # loaded (and the note lexicon compiled) once here; forked workers inherit both
+    present_findings("warm-up")
     out, err = sys.stdout.buffer, sys.stderr.buffer
     ok = True
     ctx = multiprocessing.get_context("fork")
