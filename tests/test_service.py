@@ -38,3 +38,11 @@ def test_structured_finding_is_not_repeated_from_the_note() -> None:
     a = assess_json(case(findings=["history_of_cancer"], note="Hx breast ca 2015."))
     assert [f["code"] for f in a["findings"]] == ["history_of_cancer"]
     assert a["findings"][0]["from"] == "structured"
+
+
+def test_non_present_mentions_are_kept_for_the_clinician() -> None:
+    a = assess_json(case(note="No trauma, saddle numbness since this morning. Mother had DVT."))
+    mentions = {m["code"]: m for m in a["note_mentions"]}
+    assert mentions["saddle_anesthesia"]["status"] == "negated"
+    assert mentions["deep_vein_thrombosis"]["status"] == "family"
+    assert any("check the note" in r and "saddle_anesthesia" in r for r in a["triage"]["reasons"])

@@ -302,6 +302,8 @@ def _assessment(a: Assessment, kb: KnowledgeBase) -> dict[str, Any]:
             "fear_avoidance_high": psych.fear_avoidance_high,
             "reasons": [_reason(r) for r in psych.reasons]},
         "plan": plan,
+        "note_mentions": [{"code": m.code, "status": m.status, "span": list(m.span), "text": m.text,
+                           "cue": m.cue} for m in a.note_mentions],
         "sources": {k: frags["src:" + k] for k in sorted(cited)},
         "disclaimer": "Decision support for a qualified clinician; it does not diagnose.",
     }

@@ -1,7 +1,8 @@
 """Use cases shared by the CLI, its workers and the Python API: one way to assess a case.
 
 A case's note is read for findings (palpa.notes); a note can add findings, never remove a
-structured one, and each finding says where it came from.
+structured one, and each finding says where it came from. Mentions read as negated, family,
+hypothetical or historical are kept beside the findings so the clinician can check them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import replace
 from palpa.codec import decode_case
 from palpa.core.assess import assess
 from palpa.core.knowledge import KnowledgeBase
-from palpa.core.models import Assessment, Case, FindingSource
+from palpa.core.models import Assessment, Case, FindingSource, NoteMention
 
 
 def with_note_findings(case: Case, kb: KnowledgeBase) -> Case:
@@ -20,15 +21,19 @@ def with_note_findings(case: Case, kb: KnowledgeBase) -> Case:
     sources = [FindingSource(code) for code in sorted(case.findings, key=index.__getitem__)]
     if not case.note:
         return replace(case, finding_sources=tuple(sources))
-    from palpa.notes import present_findings
+    from palpa.notes import extract
 
     added: list[str] = []
-    for m in present_findings(case.note):
-        if m.code in case.findings or m.code in added:
-            continue
-        added.append(m.code)
-        sources.append(FindingSource(m.code, "note", (m.start, m.end), m.text))
-    return replace(case, findings=case.findings | frozenset(added), finding_sources=tuple(sources))
+    others: list[NoteMention] = []
+    for m in extract(case.note):
+        if m.status != "present":
+            others.append(NoteMention(m.code, m.status, (m.start, m.end), m.text, m.cue))
+        elif m.code not in case.findings and m.code not in added:
+            added.append(m.code)
+            sources.append(FindingSource(m.code, "note", (m.start, m.end), m.text))
+    present = case.findings | frozenset(added)
+    return replace(case, findings=present, finding_sources=tuple(sources),
+                   note_mentions=tuple(m for m in others if m.code not in present))
 
 
 def assess_json_case(raw: bytes | str, kb: KnowledgeBase, line: int | None = None) -> Assessment:

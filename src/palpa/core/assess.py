@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from palpa.core.knowledge import KnowledgeBase
-from palpa.core.models import Assessment, Case, FindingSource
+from palpa.core.models import Assessment, Case, FindingSource, TriageResult
 from palpa.core.planning import build_plan
 from palpa.core.prediction_rules import evaluate_prediction_rules
 from palpa.core.presentation import assess_presentation
@@ -26,5 +28,18 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     plan = build_plan(case, mask, result.level, red_flags, techniques, presentation, psychosocial, kb)
     findings = case.finding_sources or tuple(
         FindingSource(code) for code in sorted(case.findings, key=kb.finding_index.__getitem__))
+    flagged = red_flag_codes(kb)
+    checks = tuple(
+        f"check the note: {m.text!r} ({m.code}) was read as {m.status}"
+        + (f" (cue {m.cue!r})" if m.cue else "") + "; it is not counted as a finding"
+        for m in case.note_mentions if m.code in flagged and m.code not in case.findings)
+    if checks:
+        result = TriageResult(result.level, result.reasons + checks)
     return Assessment(case.id, kb.version, result, findings, red_flags, techniques, rules,
-                      presentation, psychosocial, plan)
+                      presentation, psychosocial, plan, case.note_mentions)
+
+
+@cache
+def red_flag_codes(kb: KnowledgeBase) -> frozenset[str]:
+    """Every finding that takes part in a red-flag rule."""
+    return frozenset(c for rule in kb.red_flag_rules for combo in rule.combos for c in combo.codes)

@@ -71,6 +71,17 @@ class FindingSource:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteMention:
+    """A finding the note mentions but does not state as present (negated, family, ...)."""
+
+    code: str
+    status: str
+    span: tuple[int, int]
+    text: str
+    cue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """One patient presentation, already validated against the vocabulary."""
 
@@ -86,6 +97,7 @@ class Case:
     measures: Measures = field(default_factory=Measures)
     note: str | None = None
     finding_sources: tuple[FindingSource, ...] = ()
+    note_mentions: tuple[NoteMention, ...] = ()
 
     def has(self, code: str) -> bool:
         return code in self.findings
@@ -243,3 +255,4 @@ class Assessment:
     presentation: Presentation | None
     psychosocial: Psychosocial | None
     plan: Plan | None
+    note_mentions: tuple[NoteMention, ...] = ()

@@ -211,6 +211,20 @@ def _plan(console: Console, plan: Mapping[str, Any]) -> None:
              [str(w) for w in plan.get("while_awaiting_review") or []], style="bold yellow")
 
 
+def _note(console: Console, a: Mapping[str, Any]) -> None:
+    """What the note added, and what it mentions but was not counted (to check)."""
+    added = [f"{f['code']}: {f.get('text', '')!r} at {f.get('span')}"
+             for f in a.get("findings") or [] if f.get("from") == "note"]
+    others = [f"{m['code']}: {m['text']!r} read as {m['status']}"
+              + (f" (cue {m['cue']!r})" if m.get("cue") else "")
+              for m in a.get("note_mentions") or []]
+    if not added and not others:
+        return
+    console.print(_heading("From the note"))
+    _section(console, "Findings read from the note", added)
+    _section(console, "Mentioned but not counted (check)", others, style="bold yellow")
+
+
 def render_assessment(a: Mapping[str, Any], console: Console) -> None:
     """Print the clinician's report of one assessment."""
     console.print(_banner(a))
@@ -222,6 +236,7 @@ def render_assessment(a: Mapping[str, Any], console: Console) -> None:
         console.print(_heading("Prediction rules (informs, never gates)"))
         for rule in a["prediction_rules"]:
             console.print(_prediction_rule(rule))
+    _note(console, a)
     console.print(_heading("Presentation"))
     console.print(_profile(a))
     console.print(_heading("Care plan"))
