@@ -316,6 +316,7 @@ class KnowledgeBase:
     red_flag_triggers: tuple[tuple[int, RedFlagRule], ...] = ()
     contraindication_triggers: tuple[tuple[int, ContraindicationRule], ...] = ()
     indication_triggers: tuple[tuple[int, Indication], ...] = ()
+    indications_by_region: dict[str, tuple[tuple[int, Indication], ...]] = field(default_factory=dict)
     exercises_by_region: dict[str, tuple[Exercise, ...]] = field(default_factory=dict)
     exercise_by_id: dict[str, Exercise] = field(default_factory=dict)
     measures: dict[str, MeasureDef] = field(default_factory=dict)

@@ -8,6 +8,8 @@ from palpa.core.knowledge import Exercise, KnowledgeBase, irritability_at_most
 from palpa.core.models import (
     IRRITABILITY_ORDER,
     Case,
+    Dominance,
+    Irritability,
     Plan,
     PlanItem,
     Presentation,
@@ -46,8 +48,16 @@ def _exercise_score(e: Exercise, presentation: Presentation) -> tuple[int, int]:
 
 def choose_exercises(case: Case, presentation: Presentation, kb: KnowledgeBase) -> tuple[str, ...]:
     """Up to four exercises for the region: nerve glide, mobility, motor control, strength."""
-    irritability = presentation.irritability
-    pool = [e for e in kb.exercises_by_region[case.region]
+    return _exercises_for(kb, case.region, presentation.irritability, presentation.dominance,
+                          presentation.tissue_sources)
+
+
+@cache
+def _exercises_for(kb: KnowledgeBase, region: str, irritability: Irritability, dominance: Dominance,
+                   tissue_sources: tuple[str, ...]) -> tuple[str, ...]:
+    """The choice depends on these alone, so it is made once per combination."""
+    presentation = Presentation(irritability, False, dominance, "acute", tissue_sources, ())
+    pool = [e for e in kb.exercises_by_region[region]
             if irritability_at_most(irritability, e.max_irritability)]
     goals: list[tuple[str, ...]] = []
     if "nerve" in presentation.tissue_sources:
@@ -67,7 +77,7 @@ def choose_exercises(case: Case, presentation: Presentation, kb: KnowledgeBase) 
             candidates.sort(key=lambda e: _exercise_score(e, presentation))
             chosen.append(candidates[0].id)
     if not chosen:  # never leave a plan without exercise: the region's gentlest
-        region_pool = sorted(kb.exercises_by_region[case.region],
+        region_pool = sorted(kb.exercises_by_region[region],
                              key=lambda e: -IRRITABILITY_ORDER[e.max_irritability])
         chosen = [e.id for e in region_pool[:1]]
     return tuple(chosen[:MAX_EXERCISES])

@@ -117,7 +117,7 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
 
     # candidate indications per (technique, region)
     chosen: dict[tuple[str, str], list[Reason]] = {}
-    for trigger, ind in kb.indication_triggers:
+    for trigger, ind in kb.indications_by_region[region]:
         if not trigger & mask and trigger != -1:
             continue
         fired = _indication_matches(ind, case, mask, presentation, rule_map)
@@ -133,11 +133,15 @@ def assess_techniques(case: Case, mask: int, kb: KnowledgeBase, level: Triage,
     base_grades = params.grades[presentation.dominance]
 
     for technique in techniques:
-        rs = restrictions.get(technique, [])
+        rs = restrictions.get(technique)
+        waiting = withheld.get(technique)
+        if rs is None and waiting is None and (technique, region) not in chosen:
+            entries.append(TechniqueAssessment(technique, region, "suitable", ()))
+            continue
+        rs = rs or []
         severity = worst(rs)
         reasons = [r.reason for r in rs]
         cautions = [r for r in rs if r.severity != "absolute"]
-        waiting = withheld.get(technique)
         if waiting is not None and severity != "absolute":
             reasons.append(waiting)
             severity = severity or "relative"

@@ -448,6 +448,10 @@ def load_from(directory: Path) -> KnowledgeBase:
         red_flag_triggers=tuple((r.trigger_mask, r) for r in red_rules),
         contraindication_triggers=tuple((r.trigger_mask, r) for r in contra),
         indication_triggers=tuple((i.trigger_mask, i) for i in indications),
+        indications_by_region={
+            r: tuple((i.trigger_mask, i) for i in indications
+                     if i.conditions.regions is None or r in i.conditions.regions)
+            for r in vocab.regions},
         exercises_by_region={r: tuple(e for e in exercises if r in e.regions) for r in vocab.regions},
         exercise_by_id={e.id: e for e in exercises},
     )
