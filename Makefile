@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
+PORT ?= 8000
 
-.PHONY: run test lint bench examples clean
+.PHONY: run reports test lint bench examples clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -15,8 +16,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up and assess the contract examples, printed as clinician reports
+## run: set up, prepare the database with demo data if needed, and start the web API
 run: $(STAMP)
+	$(BIN)/palpa demo
+	$(BIN)/palpa serve --host 127.0.0.1 --port $(PORT)
+
+## reports: print clinician reports for the demo cases
+reports: $(STAMP)
 	@for f in examples/cases/*.json; do $(BIN)/palpa assess --format text $$f; done
 
 ## test: set up and run the whole suite (lint and type checks included)

@@ -204,6 +204,18 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from palpa.store.db import database_url, upgrade
+
+    upgrade(database_url())
+    print(f"Palpa API on http://{args.host}:{args.port}/ (OpenAPI docs at /docs)", flush=True)
+    uvicorn.run("palpa.web.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="palpa",
@@ -221,12 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate the knowledge base and show its version")
     k.add_argument("--sources", action="store_true", help="list every cited source")
     k.set_defaults(func=cmd_knowledge)
-    from palpa import episode_cli, score_cli
+    from palpa import episode_cli, ops_cli, score_cli
     from palpa.notes import cli as notes_cli
 
     score_cli.add_parser(sub)
     episode_cli.add_parsers(sub)
     notes_cli.add_parser(sub)
+    ops_cli.add_parsers(sub)
+    s = sub.add_parser("serve", help="run the web API (database: PALPA_DATABASE_URL, else embedded SQLite)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -205,3 +205,19 @@ class AuditEvent(Base):
         return {"id": self.id, "at": self.at.isoformat(), "user_id": self.user_id,
                 "clinic_id": self.clinic_id, "action": self.action, "record_type": self.record_type,
                 "record_id": self.record_id, "remote_addr": self.remote_addr, "detail": self.detail}
+
+
+class AuthToken(Base):
+    """A sign-in credential: a browser session (with its CSRF token) or a bearer API token, hashed."""
+
+    __tablename__ = "auth_token"
+    __table_args__ = (CheckConstraint("kind IN ('session', 'api')", name="ck_auth_token_kind"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    csrf_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,171 @@
+"""Request models (strict: no string is accepted for a number, no unknown field) and response models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+# JSON has no date type: dates alone are read from ISO strings; every other field stays strict.
+IsoDate = Annotated[dt.date, Strict(False)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class StrictModel(BaseModel):
+    """Base of every request body."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class SignIn(StrictModel):
+    """Credentials; `clinic_id` is needed only when the email is used in several clinics."""
+
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=1000)]
+    clinic_id: int | None = None
+
+
+class SignedIn(BaseModel):
+    """The signed-in user, a bearer token for programs and the CSRF token for cookie writes."""
+
+    user_id: int
+    clinic_id: int
+    email: str
+    role: str
+    api_token: str
+    csrf_token: str
+
+
+class PatientIn(StrictModel):
+    """A new patient."""
+
+    name: Name
+    date_of_birth: IsoDate | None = None
+    sex: Annotated[str, Field(max_length=20)] | None = None
+    external_ref: Annotated[str, Field(max_length=100)] | None = None
+
+
+class PatientPatch(StrictModel):
+    """Changes to a patient; `version` (or If-Match) is the version being edited."""
+
+    name: Name | None = None
+    date_of_birth: IsoDate | None = None
+    sex: Annotated[str, Field(max_length=20)] | None = None
+    external_ref: Annotated[str, Field(max_length=100)] | None = None
+    version: int | None = None
+
+
+class PatientOut(BaseModel):
+    """A patient."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    date_of_birth: dt.date | None
+    sex: str | None
+    external_ref: str | None
+    version: int
+
+
+class PatientPage(BaseModel):
+    """One page of patients."""
+
+    items: list[PatientOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class EpisodeIn(StrictModel):
+    """A new episode of care."""
+
+    region: Annotated[str, Field(min_length=1, max_length=50)]
+    start_date: IsoDate
+    status: Annotated[str, Field(min_length=1, max_length=20)] = "open"
+
+
+class EpisodePatch(StrictModel):
+    """Changes to an episode."""
+
+    region: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    start_date: IsoDate | None = None
+    status: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    version: int | None = None
+
+
+class EpisodeOut(BaseModel):
+    """An episode."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    patient_id: int
+    region: str
+    start_date: dt.date
+    status: str
+    version: int
+
+
+class VisitIn(StrictModel):
+    """A new visit."""
+
+    number: Annotated[int, Field(ge=1)]
+    date: IsoDate
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class VisitPatch(StrictModel):
+    """Changes to a visit."""
+
+    number: Annotated[int, Field(ge=1)] | None = None
+    date: IsoDate | None = None
+    data: dict[str, Any] | None = None
+    version: int | None = None
+
+
+class VisitOut(BaseModel):
+    """A visit."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    episode_id: int
+    number: int
+    date: dt.date
+    data: dict[str, Any]
+    version: int
+
+
+class MeasureIn(StrictModel):
+    """A new outcome-measure result."""
+
+    measure_id: Annotated[str, Field(min_length=1, max_length=50)]
+    score: dict[str, Any]
+    date: IsoDate
+    visit_number: Annotated[int, Field(ge=1)] | None = None
+
+
+class MeasureOut(BaseModel):
+    """An outcome-measure result."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    episode_id: int
+    measure_id: str
+    score: dict[str, Any]
+    date: dt.date
+    visit_number: int | None
+
+
+class AuditOut(BaseModel):
+    """An audit event."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    clinic_id: int | None
+    action: str
+    record_type: str
+    record_id: str | None
+    remote_addr: str | None
+    detail: str | None
