@@ -230,7 +230,9 @@ def _plan(p: Plan, frags: dict[str, orjson.Fragment]) -> dict[str, Any]:
         "manual_therapy": [
             {"technique": m.technique, "region": m.region,
              **({"grades": list(m.grades)} if m.grades else {}),
-             "dose": _dose(m.dose), "reasons": [_reason(r) for r in m.reasons]}
+             "dose": _dose(m.dose),
+             # the reasons themselves are in techniques[]; the plan names their rules
+             "why": [r.rule for r in m.reasons]}
             for m in p.manual_therapy],
         "exercise": [frags["ex:" + e] for e in p.exercise_ids],
         "education": [frags["ed:" + t] for t in p.education_ids],
