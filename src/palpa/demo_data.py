@@ -1,202 +1,27 @@
 """Demo content for `palpa demo`: fictional patients, their intake cases (the contract's shape) and
-one full episode of visits and outcome measures (adapted from examples/episodes/lumbar_episode.json).
+one full episode of visits and outcome measures (src/palpa/data/demo_episode.json).
 
 Every name here is invented; `DEMO_MARK` in each external reference lets the seeder find what it made.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 DEMO_CLINIC_NAME = "Palpa Demo Clinic"
 DEMO_USER_EMAIL = "demo@palpa.example"
 DEMO_MARK = "demo-"
 
-# The lumbar demo patient's episode: intake note, six visits and NPRS/ODI scores.
-LUMBAR_INTAKE: dict[str, Any] = {
- 'summary': 'Low back pain for 5 weeks after gardening, no leg symptoms, worse with '
-            'sitting and bending; red-flag screen negative.',
- 'assessment_ref': 'assessment:lbp-0142-intake',
- 'diagnosis': 'Subacute non-specific low back pain with mobility deficits (ICD-10 '
-              'M54.50)',
- 'goals': ['Sit for 60 minutes at work without pain above 3/10',
-           'Return to gardening within 6 weeks']}
+# The lumbar demo patient's episode (intake, six visits, NPRS/ODI) is the packaged example
+# episode, also shown to users as examples/episodes/lumbar_episode.json.
+_EPISODE: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "data" / "demo_episode.json").read_text(encoding="utf-8"))
+LUMBAR_INTAKE: dict[str, Any] = _EPISODE["intake"]
+LUMBAR_VISITS: list[dict[str, Any]] = _EPISODE["visits"]
+LUMBAR_MEASURES: list[dict[str, Any]] = _EPISODE["measures"]
 
-LUMBAR_VISITS: list[dict[str, Any]] = [{'number': 1,
-  'date': '2025-03-03',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Central low back pain, worse after 20 minutes of sitting and on bending '
-               'forward.',
-  'evaluation_code': '97162',
-  'evaluation_minutes': 30,
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'III',
-                  'sets': 3,
-                  'seconds': 60,
-                  'minutes': 8},
-                 {'technique': 'soft_tissue_mobilization',
-                  'region': 'lumbar',
-                  'target': 'lumbar paraspinals',
-                  'minutes': 6}],
-  'exercises': [{'exercise_id': 'lumbar_prone_press_up',
-                 'dose': '2 sets of 10',
-                 'minutes': 8}],
-  'within_session': {'nprs_before': 6,
-                     'nprs_after': 4,
-                     'rom_change': 'Standing flexion fingertips-to-floor 32 cm -> 24 cm'},
-  'objective': ['Lumbar flexion limited and painful at end range; L4-L5 hypomobile on PA '
-                'spring testing',
-                'Neurological screen normal; SLR negative both sides'],
-  'skilled_care': 'Graded joint mobilization needs ongoing clinical judgement of grade '
-                  'and response; the home program needs teaching and progression.',
-  'home_program': ['Prone press-up: 2 sets of 10, twice a day',
-                   'Walk 10-15 minutes daily'],
-  'next_visit': 'In 2 days: review response, continue mobilization and exercise'},
- {'number': 2,
-  'date': '2025-03-05',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Back sorer for a while after the first session, now back to how it was.',
-  'since_last': {'status': 'same',
-                 'text': 'Sore and stiff after the first session, eased over 2-3 days'},
-  'adverse_events': [{'description': 'Local low back soreness and stiffness after the '
-                                     'first session',
-                      'severity': 'long_minor',
-                      'onset_hours': 6,
-                      'duration_hours': 60}],
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'II',
-                  'sets': 3,
-                  'seconds': 45,
-                  'minutes': 8},
-                 {'technique': 'soft_tissue_mobilization',
-                  'region': 'lumbar',
-                  'target': 'lumbar paraspinals',
-                  'minutes': 7}],
-  'exercises': [{'exercise_id': 'lumbar_abdominal_bracing',
-                 'dose': '10 x 10 s holds',
-                 'minutes': 6},
-                {'exercise_id': 'lumbar_prone_press_up',
-                 'dose': '2 sets of 10',
-                 'minutes': 4}],
-  'within_session': {'nprs_before': 6,
-                     'nprs_after': 5,
-                     'rom_change': 'Flexion fingertips-to-floor 30 cm -> 26 cm'},
-  'skilled_care': 'Dose reduced after a prolonged reaction; grade and response must be '
-                  'judged at each visit.',
-  'home_program': ['Prone press-up: 2 sets of 10, twice a day',
-                   'Abdominal bracing: 10 x 10 s, twice a day'],
-  'next_visit': 'In 5 days'},
- {'number': 3,
-  'date': '2025-03-10',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Sitting a little easier; still stiff in the mornings.',
-  'since_last': {'status': 'better', 'text': 'No soreness after the last session'},
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'III',
-                  'sets': 3,
-                  'seconds': 60,
-                  'minutes': 9},
-                 {'technique': 'muscle_energy_technique',
-                  'region': 'lumbar',
-                  'target': 'hip flexors',
-                  'sets': 3,
-                  'duration_text': '5 contractions',
-                  'minutes': 5}],
-  'exercises': [{'exercise_id': 'lumbar_bird_dog',
-                 'dose': '2 sets of 8 each side',
-                 'minutes': 10}],
-  'other_services': [{'cpt': '97530',
-                      'minutes': 8,
-                      'description': 'Lifting from the floor with a hip hinge'}],
-  'new_findings': ['reduced_muscle_length'],
-  'within_session': {'nprs_before': 5, 'nprs_after': 3},
-  'skilled_care': 'Progressing from mobilization to motor control and lifting needs '
-                  'skilled grading.',
-  'home_program': ['Bird dog: 2 sets of 8 each side, daily',
-                   'Hip hinge practice with a light box'],
-  'next_visit': 'In 2 days'},
- {'number': 4,
-  'date': '2025-03-12',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Pain lower, but work and housework still hard.',
-  'since_last': {'status': 'better', 'text': 'Pain lower day to day'},
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'IV',
-                  'sets': 3,
-                  'seconds': 60,
-                  'minutes': 10}],
-  'exercises': [{'exercise_id': 'lumbar_bird_dog',
-                 'dose': '3 sets of 8 each side',
-                 'minutes': 8},
-                {'exercise_id': 'lumbar_bridge', 'dose': '3 sets of 10', 'minutes': 7}],
-  'within_session': {'nprs_before': 4, 'nprs_after': 3},
-  'skilled_care': 'Disability has not changed meaningfully; re-evaluation and a change '
-                  'of plan need a clinician.',
-  'home_program': ['Bird dog: 3 sets of 8 each side, daily',
-                   'Bridge: 3 sets of 10, daily'],
-  'next_visit': 'In 5 days, with re-evaluation'},
- {'number': 5,
-  'date': '2025-03-17',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Managed a full working day sitting with breaks.',
-  'since_last': {'status': 'better', 'text': 'Sitting tolerance up to 45 minutes'},
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'IV',
-                  'sets': 2,
-                  'seconds': 60,
-                  'minutes': 7}],
-  'exercises': [{'exercise_id': 'lumbar_side_plank',
-                 'dose': '3 x 20 s each side',
-                 'minutes': 8}],
-  'other_services': [{'cpt': '97530',
-                      'minutes': 12,
-                      'description': 'Gardening tasks: kneeling, lifting and carrying'}],
-  'within_session': {'nprs_before': 3, 'nprs_after': 2},
-  'skilled_care': 'Functional retraining for gardening needs skilled progression.',
-  'home_program': ['Side plank: 3 x 20 s each side', 'Gardening in 20-minute blocks'],
-  'next_visit': 'In 1 week'},
- {'number': 6,
-  'date': '2025-03-24',
-  'clinician': 'A. Rivera, PT',
-  'complaint': 'Back to gardening for short periods; occasional ache only.',
-  'since_last': {'status': 'better', 'text': 'Gardened for an hour at the weekend'},
-  'techniques': [{'technique': 'joint_mobilization',
-                  'region': 'lumbar',
-                  'target': 'L4-L5 central PA',
-                  'grade': 'IV',
-                  'sets': 2,
-                  'seconds': 60,
-                  'minutes': 6}],
-  'exercises': [{'exercise_id': 'lumbar_side_plank',
-                 'dose': '3 x 30 s each side',
-                 'minutes': 10},
-                {'exercise_id': 'lumbar_bridge', 'dose': '3 sets of 12', 'minutes': 8}],
-  'within_session': {'nprs_before': 2, 'nprs_after': 1},
-  'skilled_care': 'Final progression of the home program before discharge to '
-                  'self-management.',
-  'home_program': ['Side plank and bridge 3 times a week',
-                   'Keep gardening in blocks with breaks'],
-  'next_visit': 'Review in 3 weeks, then discharge if goals are met'}]
-
-LUMBAR_MEASURES: list[dict[str, Any]] = [{'measure': 'nprs', 'date': '2025-03-03', 'score': 6, 'visit': 1},
- {'measure': 'odi', 'date': '2025-03-03', 'score': 42, 'visit': 1},
- {'measure': 'nprs', 'date': '2025-03-05', 'score': 6, 'visit': 2},
- {'measure': 'nprs', 'date': '2025-03-10', 'score': 5, 'visit': 3},
- {'measure': 'nprs', 'date': '2025-03-12', 'score': 4, 'visit': 4},
- {'measure': 'odi', 'date': '2025-03-12', 'score': 35, 'visit': 4},
- {'measure': 'nprs', 'date': '2025-03-17', 'score': 3, 'visit': 5},
- {'measure': 'nprs', 'date': '2025-03-24', 'score': 2, 'visit': 6},
- {'measure': 'odi', 'date': '2025-03-24', 'score': 24, 'visit': 6}]
 
 PATIENTS: list[dict[str, Any]] = [
     {

@@ -42,7 +42,7 @@ from palpa.knowledge.episode_loader import (
 )
 from palpa.knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, load_sources
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "episode_example.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palpa" / "data" / "demo_episode.json"
 # MCIDs as the measures module will supply them: (mcid, higher_is_better).
 MEASURES = {"nprs": (2.0, False), "odi": (10.0, False)}
 

@@ -19,7 +19,7 @@ from palpa.knowledge.episode_loader import (
     red_flag_finding_codes,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "episode_example.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palpa" / "data" / "demo_episode.json"
 MEASURES = {"nprs": (2.0, False), "odi": (10.0, False)}
 LABELS = {"nprs": "NPRS", "odi": "ODI", "joint_mobilization": "joint mobilization",
           "lumbar": "lumbar spine", "lumbar_bird_dog": "Bird dog"}

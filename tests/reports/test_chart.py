@@ -10,7 +10,7 @@ from palpa.core.progress import measure_series, reassessment_triggers
 from palpa.knowledge.episode_loader import load_episode, load_progress_rules
 from palpa.reports.chart import progress_chart
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "episode_example.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palpa" / "data" / "demo_episode.json"
 MCIDS = {"nprs": (2.0, False), "odi": (10.0, False)}
 
 

@@ -185,5 +185,5 @@ def decode_episode(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase | No
 
 
 def load_episode(path: Path, kb: KnowledgeBase | None = None) -> Episode:
-    """Read an episode JSON file (see tests/data/episode_example.json)."""
+    """Read an episode JSON file (see src/palpa/data/demo_episode.json)."""
     return decode_episode(path.read_bytes(), kb, path.name)
