@@ -12,7 +12,7 @@ from palpa.codec import CaseError, assessment_to_dict
 from palpa.core.knowledge import KnowledgeBase
 from palpa.service import assess_json_case
 from palpa.store import NotFoundError
-from palpa.web.deps import Caller, Uow, audit
+from palpa.web.deps import Caller, Uow, commit_audited
 
 router = APIRouter(prefix="/api", tags=["assess"])
 CASE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
@@ -40,8 +40,7 @@ def assess_case(request: Request, who: Caller, uow: Uow, body: Annotated[bytes, 
         case = orjson.loads(body)
         row = uow.assessments.save(who.clinic_id, assessment, case=case, episode_id=episode_id,
                                    knowledge_version=kb.version)
-        audit(uow, who, "create", "assessment", row.id)
-        uow.commit()
+        commit_audited(uow, who, "create", "assessment", row.id)
         headers["Location"] = f"/api/assessments/{row.id}"
         headers["X-Assessment-Id"] = str(row.id)
     return JSONResponse(assessment, headers=headers)
@@ -53,7 +52,6 @@ def get_assessment(assessment_id: int, who: Caller, uow: Uow) -> dict[str, Any]:
     row = uow.assessments.get(who.clinic_id, assessment_id)
     if row is None:
         raise NotFoundError("assessment", assessment_id)
-    audit(uow, who, "read", "assessment", assessment_id)
-    uow.commit()
+    commit_audited(uow, who, "read", "assessment", assessment_id)
     return {"id": row.id, "episode_id": row.episode_id, "knowledge_version": row.knowledge_version,
             "created_at": row.created_at.isoformat(), "case": row.case, "assessment": row.assessment}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from palpa.store import UnitOfWork
@@ -88,6 +88,19 @@ def audit(uow: UnitOfWork, who: Principal, action: str, record_type: str,
     """Append an audit event for the caller (never with patient data in `detail`)."""
     uow.audit.record(action, record_type, record_id=record_id, user_id=who.user_id,
                      clinic_id=who.clinic_id, remote_addr=who.remote_addr, detail=detail)
+
+
+def commit_audited(uow: UnitOfWork, who: Principal, action: str, record_type: str,
+                   record_id: int | None = None, *, detail: str | None = None,
+                   response: Response | None = None, version: int | None = None,
+                   location: str | None = None) -> None:
+    """Audit the access, commit, and give the response the record's ETag (and Location if new)."""
+    audit(uow, who, action, record_type, record_id, detail)
+    uow.commit()
+    if response is not None and version is not None:
+        response.headers["ETag"] = etag(version)
+    if response is not None and location is not None:
+        response.headers["Location"] = location
 
 
 def expected_version(request: Request, body_version: int | None) -> int:

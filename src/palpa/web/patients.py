@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from palpa.store import NotFoundError
 from palpa.store.models import Episode, Patient
-from palpa.web.deps import Caller, Uow, audit, etag, expected_version
+from palpa.web.deps import Caller, Uow, commit_audited, expected_version
 from palpa.web.schemas import (
     EpisodeIn,
     EpisodeOut,
@@ -47,8 +47,7 @@ def list_patients(who: Caller, uow: Uow, name: Annotated[str | None, Query(max_l
     """Patients of the clinic by name, filtered by name substring and date-of-birth range."""
     page = uow.patients.list(who.clinic_id, name=name, born_from=born_from, born_to=born_to,
                              limit=limit, offset=offset)
-    audit(uow, who, "read", "patient", detail=f"list of {len(page.items)}")
-    uow.commit()
+    commit_audited(uow, who, "read", "patient", detail=f"list of {len(page.items)}")
     return PatientPage(items=[PatientOut.model_validate(p) for p in page.items], total=page.total,
                        limit=page.limit, offset=page.offset)
 
@@ -57,10 +56,8 @@ def list_patients(who: Caller, uow: Uow, name: Annotated[str | None, Query(max_l
 def create_patient(body: PatientIn, who: Caller, uow: Uow, response: Response) -> PatientOut:
     """Create a patient."""
     patient = uow.patients.add(who.clinic_id, **body.model_dump())
-    audit(uow, who, "create", "patient", patient.id)
-    uow.commit()
-    response.headers["ETag"] = etag(patient.version)
-    response.headers["Location"] = f"/api/patients/{patient.id}"
+    commit_audited(uow, who, "create", "patient", patient.id, response=response, version=patient.version,
+                   location=f"/api/patients/{patient.id}")
     return PatientOut.model_validate(patient)
 
 
@@ -68,9 +65,7 @@ def create_patient(body: PatientIn, who: Caller, uow: Uow, response: Response) -
 def get_patient(patient_id: int, who: Caller, uow: Uow, response: Response) -> PatientOut:
     """One patient; the ETag is its version."""
     patient = _patient(uow, who, patient_id)
-    audit(uow, who, "read", "patient", patient_id)
-    uow.commit()
-    response.headers["ETag"] = etag(patient.version)
+    commit_audited(uow, who, "read", "patient", patient_id, response=response, version=patient.version)
     return PatientOut.model_validate(patient)
 
 
@@ -81,9 +76,7 @@ def update_patient(patient_id: int, body: PatientPatch, request: Request, who: C
     version = expected_version(request, body.version)
     patient = uow.patients.update(who.clinic_id, patient_id, version,
                                   **body.model_dump(exclude_unset=True, exclude={"version"}))
-    audit(uow, who, "update", "patient", patient_id)
-    uow.commit()
-    response.headers["ETag"] = etag(patient.version)
+    commit_audited(uow, who, "update", "patient", patient_id, response=response, version=patient.version)
     return PatientOut.model_validate(patient)
 
 
@@ -91,8 +84,7 @@ def update_patient(patient_id: int, body: PatientPatch, request: Request, who: C
 def delete_patient(patient_id: int, who: Caller, uow: Uow) -> Response:
     """Delete a patient with all their records."""
     uow.patients.delete(who.clinic_id, patient_id)
-    audit(uow, who, "delete", "patient", patient_id)
-    uow.commit()
+    commit_audited(uow, who, "delete", "patient", patient_id)
     return Response(status_code=204)
 
 
@@ -101,8 +93,7 @@ def list_episodes(patient_id: int, who: Caller, uow: Uow) -> list[EpisodeOut]:
     """The patient's episodes, oldest first."""
     _patient(uow, who, patient_id)
     episodes = uow.episodes.list_for_patient(who.clinic_id, patient_id)
-    audit(uow, who, "read", "episode", detail=f"list for patient {patient_id}")
-    uow.commit()
+    commit_audited(uow, who, "read", "episode", detail=f"list for patient {patient_id}")
     return [EpisodeOut.model_validate(e) for e in episodes]
 
 
@@ -110,10 +101,8 @@ def list_episodes(patient_id: int, who: Caller, uow: Uow) -> list[EpisodeOut]:
 def create_episode(patient_id: int, body: EpisodeIn, who: Caller, uow: Uow, response: Response) -> EpisodeOut:
     """Open an episode of care for the patient."""
     episode = uow.episodes.add(who.clinic_id, patient_id, **body.model_dump())
-    audit(uow, who, "create", "episode", episode.id)
-    uow.commit()
-    response.headers["ETag"] = etag(episode.version)
-    response.headers["Location"] = f"/api/episodes/{episode.id}"
+    commit_audited(uow, who, "create", "episode", episode.id, response=response, version=episode.version,
+                   location=f"/api/episodes/{episode.id}")
     return EpisodeOut.model_validate(episode)
 
 
@@ -121,9 +110,7 @@ def create_episode(patient_id: int, body: EpisodeIn, who: Caller, uow: Uow, resp
 def get_episode(episode_id: int, who: Caller, uow: Uow, response: Response) -> EpisodeOut:
     """One episode."""
     episode = _episode(uow, who, episode_id)
-    audit(uow, who, "read", "episode", episode_id)
-    uow.commit()
-    response.headers["ETag"] = etag(episode.version)
+    commit_audited(uow, who, "read", "episode", episode_id, response=response, version=episode.version)
     return EpisodeOut.model_validate(episode)
 
 
@@ -134,9 +121,7 @@ def update_episode(episode_id: int, body: EpisodePatch, request: Request, who: C
     version = expected_version(request, body.version)
     episode = uow.episodes.update(who.clinic_id, episode_id, version,
                                   **body.model_dump(exclude_unset=True, exclude={"version"}))
-    audit(uow, who, "update", "episode", episode_id)
-    uow.commit()
-    response.headers["ETag"] = etag(episode.version)
+    commit_audited(uow, who, "update", "episode", episode_id, response=response, version=episode.version)
     return EpisodeOut.model_validate(episode)
 
 
@@ -144,6 +129,5 @@ def update_episode(episode_id: int, body: EpisodePatch, request: Request, who: C
 def delete_episode(episode_id: int, who: Caller, uow: Uow) -> Response:
     """Delete an episode with its visits, measures and assessments."""
     uow.episodes.delete(who.clinic_id, episode_id)
-    audit(uow, who, "delete", "episode", episode_id)
-    uow.commit()
+    commit_audited(uow, who, "delete", "episode", episode_id)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from palpa.store import NotFoundError
 from palpa.store.models import MeasureResult, Visit
-from palpa.web.deps import Caller, Uow, audit, etag, expected_version
+from palpa.web.deps import Caller, Uow, commit_audited, expected_version
 from palpa.web.schemas import MeasureIn, MeasureOut, VisitIn, VisitOut, VisitPatch
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -38,8 +38,7 @@ def list_visits(episode_id: int, who: Caller, uow: Uow) -> list[VisitOut]:
     """The episode's visits by number."""
     _require_episode(uow, who, episode_id)
     visits = uow.visits.list_for_episode(who.clinic_id, episode_id)
-    audit(uow, who, "read", "visit", detail=f"list for episode {episode_id}")
-    uow.commit()
+    commit_audited(uow, who, "read", "visit", detail=f"list for episode {episode_id}")
     return [VisitOut.model_validate(v) for v in visits]
 
 
@@ -49,10 +48,8 @@ def create_visit(episode_id: int, body: VisitIn, who: Caller, uow: Uow, response
     """Record a visit; 409 if the episode already has a visit with that number."""
     _require_episode(uow, who, episode_id)
     visit = uow.visits.add(who.clinic_id, episode_id, **body.model_dump())
-    audit(uow, who, "create", "visit", visit.id)
-    uow.commit()
-    response.headers["ETag"] = etag(visit.version)
-    response.headers["Location"] = f"/api/visits/{visit.id}"
+    commit_audited(uow, who, "create", "visit", visit.id, response=response, version=visit.version,
+                   location=f"/api/visits/{visit.id}")
     return VisitOut.model_validate(visit)
 
 
@@ -60,9 +57,7 @@ def create_visit(episode_id: int, body: VisitIn, who: Caller, uow: Uow, response
 def get_visit(visit_id: int, who: Caller, uow: Uow, response: Response) -> VisitOut:
     """One visit; the ETag is its version."""
     visit = _visit(uow, who, visit_id)
-    audit(uow, who, "read", "visit", visit_id)
-    uow.commit()
-    response.headers["ETag"] = etag(visit.version)
+    commit_audited(uow, who, "read", "visit", visit_id, response=response, version=visit.version)
     return VisitOut.model_validate(visit)
 
 
@@ -73,9 +68,7 @@ def update_visit(visit_id: int, body: VisitPatch, request: Request, who: Caller,
     version = expected_version(request, body.version)
     visit = uow.visits.update(who.clinic_id, visit_id, version,
                               **body.model_dump(exclude_unset=True, exclude={"version"}))
-    audit(uow, who, "update", "visit", visit_id)
-    uow.commit()
-    response.headers["ETag"] = etag(visit.version)
+    commit_audited(uow, who, "update", "visit", visit_id, response=response, version=visit.version)
     return VisitOut.model_validate(visit)
 
 
@@ -83,8 +76,7 @@ def update_visit(visit_id: int, body: VisitPatch, request: Request, who: Caller,
 def delete_visit(visit_id: int, who: Caller, uow: Uow) -> Response:
     """Delete a visit."""
     uow.visits.delete(who.clinic_id, visit_id)
-    audit(uow, who, "delete", "visit", visit_id)
-    uow.commit()
+    commit_audited(uow, who, "delete", "visit", visit_id)
     return Response(status_code=204)
 
 
@@ -93,8 +85,7 @@ def list_measures(episode_id: int, who: Caller, uow: Uow, measure_id: str | None
     """The episode's measure results by date, optionally of one measure."""
     _require_episode(uow, who, episode_id)
     results = uow.measures.list_for_episode(who.clinic_id, episode_id, measure_id)
-    audit(uow, who, "read", "measure_result", detail=f"list for episode {episode_id}")
-    uow.commit()
+    commit_audited(uow, who, "read", "measure_result", detail=f"list for episode {episode_id}")
     return [MeasureOut.model_validate(r) for r in results]
 
 
@@ -102,9 +93,8 @@ def list_measures(episode_id: int, who: Caller, uow: Uow, measure_id: str | None
 def create_measure(episode_id: int, body: MeasureIn, who: Caller, uow: Uow, response: Response) -> MeasureOut:
     """Record an outcome-measure result."""
     result = uow.measures.add(who.clinic_id, episode_id, **body.model_dump())
-    audit(uow, who, "create", "measure_result", result.id)
-    uow.commit()
-    response.headers["Location"] = f"/api/measures/{result.id}"
+    commit_audited(uow, who, "create", "measure_result", result.id,
+                   location=f"/api/measures/{result.id}")
     return MeasureOut.model_validate(result)
 
 
@@ -112,8 +102,7 @@ def create_measure(episode_id: int, body: MeasureIn, who: Caller, uow: Uow, resp
 def get_measure(result_id: int, who: Caller, uow: Uow) -> MeasureOut:
     """One measure result."""
     result = _measure(uow, who, result_id)
-    audit(uow, who, "read", "measure_result", result_id)
-    uow.commit()
+    commit_audited(uow, who, "read", "measure_result", result_id)
     return MeasureOut.model_validate(result)
 
 
@@ -121,6 +110,5 @@ def get_measure(result_id: int, who: Caller, uow: Uow) -> MeasureOut:
 def delete_measure(result_id: int, who: Caller, uow: Uow) -> Response:
     """Delete a measure result."""
     uow.measures.delete(who.clinic_id, result_id)
-    audit(uow, who, "delete", "measure_result", result_id)
-    uow.commit()
+    commit_audited(uow, who, "delete", "measure_result", result_id)
     return Response(status_code=204)
