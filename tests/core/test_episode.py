@@ -33,12 +33,12 @@ from palpa.core.progress import (
     response,
     triggers_at,
 )
+from palpa.core.screening import red_flag_codes
 from palpa.knowledge.episode_loader import (
     decode_episode,
     load_episode,
     load_progress_rules,
     load_progress_rules_from,
-    red_flag_finding_codes,
 )
 from palpa.knowledge.loader import KNOWLEDGE_DIR, KnowledgeError, load_sources
 
@@ -58,7 +58,7 @@ def raw() -> dict[str, Any]:
 
 
 def triggers(episode: Episode, kb: KnowledgeBase) -> list[Trigger]:
-    return reassessment_triggers(episode, MEASURES, red_flag_finding_codes(kb), load_progress_rules())
+    return reassessment_triggers(episode, MEASURES, red_flag_codes(kb), load_progress_rules())
 
 
 # --- the example episode ---------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from palpa.core.billing import Billing, bill_recorded_visit
 from palpa.core.episode import Episode
 from palpa.core.knowledge import KnowledgeBase
 from palpa.core.progress import Trigger, reassessment_triggers
+from palpa.core.screening import red_flag_codes
 from palpa.core.soap import build_soap, render_text, soap_note, technique_line
 from palpa.knowledge.episode_loader import (
     load_billing,
     load_episode,
     load_progress_rules,
-    red_flag_finding_codes,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palpa" / "data" / "demo_episode.json"
@@ -32,7 +32,7 @@ def example(kb: KnowledgeBase) -> Episode:
 
 @pytest.fixture(scope="module")
 def triggers(example: Episode, kb: KnowledgeBase) -> list[Trigger]:
-    return reassessment_triggers(example, MEASURES, red_flag_finding_codes(kb), load_progress_rules())
+    return reassessment_triggers(example, MEASURES, red_flag_codes(kb), load_progress_rules())
 
 
 def bill(episode: Episode, number: int) -> Billing:
@@ -43,7 +43,7 @@ def note(episode: Episode, number: int, triggers: list[Trigger], kb: KnowledgeBa
          fmt: str = "markdown") -> str:
     names = {c: e.name for c, e in load_billing().codes.items()}
     return soap_note(episode, number, MEASURES, triggers, bill(episode, number), fmt,  # type: ignore[arg-type]
-                     red_flag_codes=red_flag_finding_codes(kb), labels=LABELS, code_names=names)
+                     red_flag_codes=red_flag_codes(kb), labels=LABELS, code_names=names)
 
 
 def test_markdown_note_of_the_first_visit(example: Episode, triggers: list[Trigger],
@@ -117,8 +117,8 @@ def test_red_flag_findings_are_marked_and_missing_documentation_is_shown(
     v3 = dataclasses.replace(example.visit(3), new_findings=frozenset({"saddle_anesthesia"}),
                              skilled_care="")
     ep = dataclasses.replace(example, visits=tuple(v3 if v.number == 3 else v for v in example.visits))
-    found = reassessment_triggers(ep, MEASURES, red_flag_finding_codes(kb), load_progress_rules())
-    soap = build_soap(ep, 3, MEASURES, found, bill(ep, 3), red_flag_codes=red_flag_finding_codes(kb))
+    found = reassessment_triggers(ep, MEASURES, red_flag_codes(kb), load_progress_rules())
+    soap = build_soap(ep, 3, MEASURES, found, bill(ep, 3), red_flag_codes=red_flag_codes(kb))
     assert "Screening, new findings: saddle anesthesia [RED FLAG]" in soap.subjective
     assert any(line.startswith("Reassessment trigger (new_red_flag)") for line in soap.assessment)
     assert "Skilled care needed because: NOT DOCUMENTED - add before signing" in soap.assessment

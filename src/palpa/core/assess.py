@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from palpa.core.knowledge import KnowledgeBase
 from palpa.core.models import Assessment, Case, FindingSource, TriageResult
 from palpa.core.planning import build_plan
 from palpa.core.prediction_rules import evaluate_prediction_rules
 from palpa.core.presentation import assess_presentation
 from palpa.core.psychosocial import screen_psychosocial
-from palpa.core.screening import restrictions_at, screen_red_flags, triage
+from palpa.core.screening import red_flag_codes, restrictions_at, screen_red_flags, triage
 from palpa.core.techniques import assess_techniques
 
 
@@ -38,8 +36,3 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     return Assessment(case.id, kb.version, result, findings, red_flags, techniques, rules,
                       presentation, psychosocial, plan, case.note_mentions)
 
-
-@cache
-def red_flag_codes(kb: KnowledgeBase) -> frozenset[str]:
-    """Every finding that takes part in a red-flag rule."""
-    return frozenset(c for rule in kb.red_flag_rules for combo in rule.combos for c in combo.codes)

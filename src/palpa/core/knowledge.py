@@ -291,6 +291,7 @@ class ReasoningParams:
     dominance_source: str
     reassess_triggers: tuple[tuple[str, str, str], ...]  # (id, text, source)
     awaiting_review: tuple[str, ...]
+    home_program_always: tuple[str, ...]
     awaiting_review_source: str
     refer_withholds: tuple[Withhold, ...]
 
@@ -315,7 +316,6 @@ class KnowledgeBase:
     finding_index: dict[str, int] = field(default_factory=dict)
     red_flag_triggers: tuple[tuple[int, RedFlagRule], ...] = ()
     contraindication_triggers: tuple[tuple[int, ContraindicationRule], ...] = ()
-    indication_triggers: tuple[tuple[int, Indication], ...] = ()
     indications_by_region: dict[str, tuple[tuple[int, Indication], ...]] = field(default_factory=dict)
     exercises_by_region: dict[str, tuple[Exercise, ...]] = field(default_factory=dict)
     exercise_by_id: dict[str, Exercise] = field(default_factory=dict)

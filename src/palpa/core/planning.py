@@ -129,8 +129,7 @@ def build_plan(case: Case, mask: int, level: Triage, red_flags: tuple[RedFlagHit
     exercises = choose_exercises(case, presentation, kb)
     education = choose_education(case.region, presentation, psychosocial, level, manual, kb)
     visits = estimate_visits(case, mask, presentation, psychosocial, kb)
-    home = (*(_home_line(kb, e) for e in exercises),
-            "Stay active: keep up walking and daily activities within comfort.")
+    home = (*(_home_line(kb, e) for e in exercises), *kb.params.home_program_always)
     triggers = _reassess_reasons(kb)
     awaiting: tuple[str, ...] = ()
     if level == Triage.REFER:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from palpa.core.knowledge import KnowledgeBase, match_combos
 from palpa.core.models import Case, Reason, RedFlagHit, Severity, Triage, TriageResult
@@ -52,6 +53,12 @@ def screen_red_flags(case: Case, mask: int, kb: KnowledgeBase) -> tuple[RedFlagH
             rules=tuple(r for _, r in rules), action=definition.action.get(urgency, "")))
     hits.sort(key=lambda h: -h.urgency)
     return tuple(hits)
+
+
+@cache
+def red_flag_codes(kb: KnowledgeBase) -> frozenset[str]:
+    """Every finding that takes part in a red-flag rule (new at a visit, it means re-screen)."""
+    return frozenset(c for rule in kb.red_flag_rules for combo in rule.combos for c in combo.codes)
 
 
 def restrictions_at(case: Case, mask: int, region: str, kb: KnowledgeBase) -> Restrictions:

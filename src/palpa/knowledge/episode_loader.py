@@ -156,12 +156,6 @@ def load_progress_rules() -> ProgressRules:
     return load_progress_rules_from(KNOWLEDGE_DIR)
 
 
-def red_flag_finding_codes(kb: KnowledgeBase) -> frozenset[str]:
-    """Every finding code that takes part in a red-flag rule: new at a visit, it means re-screen."""
-    return frozenset(code for rule in kb.red_flag_rules for combo in rule.combos
-                     for code in combo.codes)
-
-
 def decode_episode(data: bytes | str | Mapping[str, Any], kb: KnowledgeBase | None = None,
                    name: str = "episode") -> Episode:
     """An Episode from JSON or parsed JSON (ValueError names the field); `kb` checks its codes."""

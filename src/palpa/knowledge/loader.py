@@ -326,7 +326,7 @@ def load_from(directory: Path) -> KnowledgeBase:
             check.finding(f, f"tissue_sources.{name}", code, name)
     for key in (p.stage.source, p.irritability.source, p.dominance.source, p.tissue_sources.source,
                 rs.grades.source, rs.psychosocial.fabq.source,
-                rs.while_awaiting_review.source):
+                rs.while_awaiting_review.source, rs.home_program.source):
         check.source(f, "parameters", key)
     withholds = []
     for w in rs.refer_withholds:
@@ -353,6 +353,7 @@ def load_from(directory: Path) -> KnowledgeBase:
         reassess_triggers=tuple((t.id, t.text, check.source(f, t.id, t.source))
                                 for t in rs.reassess_triggers),
         awaiting_review=tuple(rs.while_awaiting_review.items),
+        home_program_always=tuple(rs.home_program.always),
         awaiting_review_source=rs.while_awaiting_review.source,
         refer_withholds=tuple(withholds),
     )
@@ -447,7 +448,6 @@ def load_from(directory: Path) -> KnowledgeBase:
         finding_index=index,
         red_flag_triggers=tuple((r.trigger_mask, r) for r in red_rules),
         contraindication_triggers=tuple((r.trigger_mask, r) for r in contra),
-        indication_triggers=tuple((i.trigger_mask, i) for i in indications),
         indications_by_region={
             r: tuple((i.trigger_mask, i) for i in indications
                      if i.conditions.regions is None or r in i.conditions.regions)

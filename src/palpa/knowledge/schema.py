@@ -140,6 +140,11 @@ class ReferWithhold(Strict, kw_only=True):
     flags: list[str] | None = None
 
 
+class HomeProgramParams(Strict):
+    always: list[str]
+    source: str
+
+
 class AwaitingReview(Strict):
     source: str
     items: list[str]
@@ -217,6 +222,7 @@ class ReasoningFile(Strict):
     grades: GradeParams
     psychosocial: PsychosocialParams
     refer_withholds: list[ReferWithhold]
+    home_program: HomeProgramParams
     while_awaiting_review: AwaitingReview
     techniques: dict[str, TechniqueEntry]
     indications: list[IndicationEntry]

@@ -15,8 +15,9 @@ from palpa.core.progress import (
     measure_series,
     reassessment_triggers,
 )
+from palpa.core.screening import red_flag_codes
 from palpa.core.soap import soap_note
-from palpa.knowledge.episode_loader import load_billing, load_progress_rules, red_flag_finding_codes
+from palpa.knowledge.episode_loader import load_billing, load_progress_rules
 from palpa.reports.chart import progress_chart
 
 
@@ -45,7 +46,7 @@ def build_report(episode: Episode, kb: KnowledgeBase, method: Method = "cms_8_mi
                  fmt: Literal["markdown", "text"] = "text") -> EpisodeReport:
     """Everything the episode report shows, from the recorded data alone."""
     info = measures_info(kb, episode)
-    flags = red_flag_finding_codes(kb)
+    flags = red_flag_codes(kb)
     triggers = reassessment_triggers(episode, info, flags, load_progress_rules())
     catalogue = load_billing()
     labels = {t: t.replace("_", " ") for t in kb.vocabulary.techniques}
