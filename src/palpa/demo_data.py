@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 DEMO_CLINIC_NAME = "Palpa Demo Clinic"
+DEMO_CLINIC_PHONE = "+1 555 0100"  # a reserved fictional number
+DEMO_CLINIC_EMAIL = "front-desk@palpa.example"
+DEMO_CLINIC_ADDRESS = "1 Example Street, Sampletown"
 DEMO_USER_EMAIL = "demo@palpa.example"
 DEMO_MARK = "demo-"
 

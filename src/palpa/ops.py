@@ -4,8 +4,8 @@ Each opens its own engine and unit of work on `database_url()` (or the URL it is
 audit event for what it writes, and raises OpsError with a one-line message for anything the operator
 must fix (unknown clinic, duplicate user, a PostgreSQL URL given to backup...).
 
-Clinics have no slug column in the store yet: a clinic's slug is derived from its name
-(`slugify("Main Street Physio") == "main-street-physio"`), and a clinic can also be named by its id.
+A clinic is named by its slug (stored, unique; by default its name slugified:
+"Main Street Physio" -> "main-street-physio") or by its id.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL
 from palpa.store import UnitOfWork, database_url, make_engine, make_session_factory, upgrade
 from palpa.store.db import normalize_url
 from palpa.store.models import ROLES, Clinic, Patient
+from palpa.store.repositories import slugify
 
 CLI_DETAIL = "palpa {}"
 MIN_PASSWORD = 10
@@ -48,11 +49,6 @@ def _uow(url: str | URL | None) -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
-def slugify(name: str) -> str:
-    """Lower-case ASCII words of `name` joined by hyphens."""
-    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
-
-
 def hash_password(password: str) -> str:
     """An argon2id hash (argon2-cffi defaults)."""
     from argon2 import PasswordHasher
@@ -68,10 +64,7 @@ def generate_password() -> str:
 def _find_clinic(uow: UnitOfWork, ref: str) -> Clinic | None:
     if ref.isdigit():
         return uow.clinics.get(int(ref))
-    for clinic in uow.session.scalars(select(Clinic).order_by(Clinic.id)):
-        if slugify(clinic.name) == ref:
-            return clinic
-    return None
+    return uow.clinics.by_slug(ref)
 
 
 # --- database -------------------------------------------------------------------------------------
@@ -97,27 +90,29 @@ class ClinicInfo:
     slug: str
 
 
-def add_clinic(name: str, slug: str | None = None, url: str | URL | None = None) -> ClinicInfo:
-    """Create a clinic; its slug is its name slugified, which must be unique."""
+def add_clinic(name: str, slug: str | None = None, url: str | URL | None = None, *,
+               phone: str | None = None, email: str | None = None, address: str | None = None) -> ClinicInfo:
+    """Create a clinic with a unique slug (default: its name slugified) and optional contact details."""
     name = name.strip()
     if not name:
         raise OpsError("clinic name must not be empty")
-    derived = slugify(name)
-    if not derived:
-        raise OpsError(f"clinic name {name!r} has no letters or digits to make a slug from")
-    if slug is not None and slug != derived:
-        if not _SLUG.match(slug):
-            raise OpsError(f"slug {slug!r} must be lower-case letters, digits and single hyphens")
-        raise OpsError(f"the slug of clinic {name!r} is derived from its name: use --slug {derived} "
-                       "(or omit --slug)")
+    if slug is None:
+        slug = slugify(name)
+        if not slug:
+            raise OpsError(f"clinic name {name!r} has no letters or digits to make a slug from: give --slug")
+    if not _SLUG.match(slug) or slug.isdigit():
+        raise OpsError(f"slug {slug!r} must be lower-case letters, digits and single hyphens, "
+                       "not only digits")
+    if email is not None and "@" not in email:
+        raise OpsError(f"{email!r} is not an email address")
     with _uow(url) as uow:
-        if _find_clinic(uow, derived) is not None:
-            raise OpsError(f"a clinic with slug {derived!r} already exists")
-        clinic = uow.clinics.add(name)
+        if uow.clinics.by_slug(slug) is not None:
+            raise OpsError(f"a clinic with slug {slug!r} already exists")
+        clinic = uow.clinics.add(name, slug, phone=phone, email=email, address=address)
         uow.audit.record("create", "clinic", record_id=clinic.id, clinic_id=clinic.id,
                          detail=CLI_DETAIL.format("clinic add"))
         uow.commit()
-        return ClinicInfo(clinic.id, clinic.name, derived)
+        return ClinicInfo(clinic.id, clinic.name, clinic.slug)
 
 
 @dataclass(frozen=True)
@@ -148,7 +143,7 @@ def add_user(clinic_slug: str, email: str, role: str = "clinician", password: st
         if clinic is None:
             raise OpsError(f"unknown clinic {clinic_slug!r}")
         if uow.users.find_by_email(clinic.id, email) is not None:
-            raise OpsError(f"user {email} already exists in clinic {slugify(clinic.name)!r}")
+            raise OpsError(f"user {email} already exists in clinic {clinic.slug!r}")
         user = uow.users.add(clinic.id, email, hash_password(password), role)
         uow.audit.record("create", "user", record_id=user.id, clinic_id=clinic.id,
                          detail=CLI_DETAIL.format("user add"))
@@ -188,10 +183,10 @@ def seed_demo(url: str | URL | None = None) -> DemoResult:
     kb = load_knowledge()
     detail = CLI_DETAIL.format("demo")
     with _uow(url) as uow:
-        slug = slugify(demo_data.DEMO_CLINIC_NAME)
-        clinic = _find_clinic(uow, slug)
+        clinic = uow.clinics.by_slug(slugify(demo_data.DEMO_CLINIC_NAME))
         if clinic is None:
-            clinic = uow.clinics.add(demo_data.DEMO_CLINIC_NAME)
+            clinic = uow.clinics.add(demo_data.DEMO_CLINIC_NAME, phone=demo_data.DEMO_CLINIC_PHONE,
+                                     email=demo_data.DEMO_CLINIC_EMAIL, address=demo_data.DEMO_CLINIC_ADDRESS)
             uow.audit.record("create", "clinic", record_id=clinic.id, clinic_id=clinic.id, detail=detail)
         cid = clinic.id
         password = None
@@ -209,7 +204,7 @@ def seed_demo(url: str | URL | None = None) -> DemoResult:
             _seed_patient(uow, cid, spec, kb, assess_json_case, assessment_to_dict, detail)
             created += 1
         uow.commit()
-        return DemoResult(clinic.name, slug, cid, demo_data.DEMO_USER_EMAIL, password, created,
+        return DemoResult(clinic.name, clinic.slug, cid, demo_data.DEMO_USER_EMAIL, password, created,
                           len(existing) + created)
 
 

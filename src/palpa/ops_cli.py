@@ -46,7 +46,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_clinic_add(args: argparse.Namespace) -> int:
     """Create a clinic."""
-    clinic = ops.add_clinic(args.name, args.slug)
+    clinic = ops.add_clinic(args.name, args.slug, phone=args.phone, email=args.email, address=args.address)
     print(f"clinic {clinic.slug} created (id {clinic.id}): {clinic.name}")
     return 0
 
@@ -118,7 +118,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = clinic_sub.add_parser("add", help="create a clinic")
     p.add_argument("name", help="the clinic's name, e.g. 'Main Street Physio'")
     p.add_argument("--slug", default=None,
-                   help="its short name (derived from the name: 'main-street-physio'); optional")
+                   help="its unique short name, used to sign in (default: the name slugified, "
+                        "'main-street-physio')")
+    p.add_argument("--phone", help="contact phone, printed on patient handouts")
+    p.add_argument("--email", help="contact email, printed on patient handouts")
+    p.add_argument("--address", help="postal address, printed on patient handouts")
     p.set_defaults(func=_guarded(cmd_clinic_add))
 
     user = sub.add_parser("user", help="user administration (add)")

@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 
 from palpa import demo_data, ops_cli
 from palpa.store import UnitOfWork, make_engine, make_session_factory
-from palpa.store.models import Assessment, Episode, MeasureResult, Patient, User, Visit
+from palpa.store.models import Assessment, Clinic, Episode, MeasureResult, Patient, User, Visit
 
 
 @pytest.fixture
@@ -83,6 +83,17 @@ def test_clinic_and_user_add_hashes_with_argon2(db_url: str, capsys: pytest.Capt
     assert PasswordHasher().verify(user.password_hash, password)
 
 
+def test_clinic_add_with_chosen_slug_and_contact(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    ok(capsys, "db", "upgrade")
+    out = ok(capsys, "clinic", "add", "Main Street Physio", "--slug", "msp", "--phone", "+1 555 0101",
+             "--email", "desk@msp.example", "--address", "2 Main St")
+    assert "clinic msp created" in out
+    [clinic] = query(db_url, select(Clinic))
+    assert (clinic.slug, clinic.phone, clinic.email, clinic.address) == (
+        "msp", "+1 555 0101", "desk@msp.example", "2 Main St")
+    assert "created in clinic msp" in ok(capsys, "user", "add", "ana@example.org", "--clinic", "msp")
+
+
 def test_user_add_password_from_stdin(db_url: str, capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     ok(capsys, "db", "upgrade")
@@ -99,7 +110,8 @@ def test_user_add_password_from_stdin(db_url: str, capsys: pytest.CaptureFixture
     (("user", "add", "x@example.org", "--clinic", "nowhere"), "unknown clinic 'nowhere'"),
     (("user", "add", "not-an-email", "--clinic", "main-street-physio"), "not an email"),
     (("clinic", "add", "Main Street Physio"), "already exists"),
-    (("clinic", "add", "Other Place", "--slug", "elsewhere"), "--slug other-place"),
+    (("clinic", "add", "Other Place", "--slug", "Else Where"), "lower-case letters"),
+    (("clinic", "add", "Main St. Physio", "--slug", "main-street-physio"), "already exists"),
     (("audit", "export", "--since", "last tuesday"), "not an ISO 8601"),
 ])
 def test_operator_errors_exit_2_with_one_line(db_url: str, capsys: pytest.CaptureFixture[str],

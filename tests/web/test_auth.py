@@ -32,6 +32,18 @@ def test_sign_in_with_clinic_id(client: TestClient, world: World) -> None:
     assert wrong.status_code == 401
 
 
+def test_sign_in_with_clinic_slug(client: TestClient, world: World) -> None:
+    creds = {"email": "clin@a.test", "password": PASSWORD}
+    ok = client.post("/api/sign-in", json=creds | {"clinic": "clinic-a"})
+    assert ok.status_code == 200 and ok.json()["clinic"] == "clinic-a"
+    assert ok.json()["clinic_id"] == world.clinic_a
+    wrong = client.post("/api/sign-in", json=creds | {"clinic": "clinic-b"})
+    assert wrong.status_code == 401
+    both = client.post("/api/sign-in", json=creds | {"clinic": "clinic-a", "clinic_id": world.clinic_a})
+    assert both.status_code == 422 and "not both" in both.json()["detail"]
+    client.app.state.sign_in_limiter.reset(("testclient", "clin@a.test"))  # type: ignore[attr-defined]
+
+
 def test_wrong_password_and_unknown_user_are_401(client: TestClient) -> None:
     assert client.post("/api/sign-in", json={"email": "clin@a.test", "password": "nope"}).status_code == 401
     assert client.post("/api/sign-in", json={"email": "ghost@a.test", "password": "x"}).status_code == 401
@@ -82,3 +94,47 @@ def test_sign_out_revokes_session_and_token(client: TestClient) -> None:
 def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert "/api/assess" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_rate_limit_is_shared_by_workers_on_one_database(app: object, world: World) -> None:
+    """Two app instances (two worker processes) on one database see each other's failures."""
+    from fastapi import FastAPI
+
+    from palpa.web import create_app
+
+    assert isinstance(app, FastAPI)
+    other = create_app(str(app.state.engine.url))
+    email = "clin@b.test"
+    try:
+        with TestClient(app) as first, TestClient(other) as second:
+            for worker in (first, second, first, second, first):
+                assert worker.post("/api/sign-in", json={"email": email, "password": "x"}).status_code == 401
+            assert second.post("/api/sign-in", json={"email": email, "password": PASSWORD}).status_code == 429
+            assert first.post("/api/sign-in", json={"email": email, "password": PASSWORD}).status_code == 429
+    finally:
+        other.state.sign_in_limiter.reset(("testclient", email))
+        other.state.engine.dispose()
+
+
+def test_limiter_window_expires(app: object) -> None:
+    import datetime as dt
+
+    from fastapi import FastAPI
+
+    from palpa.web.security import SignInLimiter
+
+    assert isinstance(app, FastAPI)
+    now = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)]
+    limiter = SignInLimiter(app.state.session_factory, max_failures=2, window=60, clock=lambda: now[0])
+    key = ("10.0.0.9", "Someone@Example.org")
+    limiter.fail(key)
+    assert limiter.retry_after(key) == 0
+    now[0] += dt.timedelta(seconds=10)
+    limiter.fail(key)
+    assert limiter.retry_after(("10.0.0.9", "someone@example.org")) == 50  # oldest failure + 60 s
+    assert limiter.retry_after(("10.0.0.8", "someone@example.org")) == 0  # another address
+    now[0] += dt.timedelta(seconds=51)
+    assert limiter.retry_after(key) == 0
+    limiter.fail(key)
+    limiter.reset(key)
+    assert limiter.retry_after(key) == 0

@@ -1,13 +1,13 @@
-"""Auth tokens: issue, look up by hash, revoke; the raw token is never stored."""
+"""Auth tokens (issue, look up by hash, revoke; the raw token is never stored) and sign-in failures."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from palpa.store._base import Repository
-from palpa.store.models import AuthToken, User, utcnow
+from palpa.store.models import AuthToken, SignInFailure, User, utcnow
 
 
 class TokenRepository(Repository):
@@ -36,3 +36,25 @@ class TokenRepository(Repository):
     def revoke(self, token_id: int) -> None:
         """Revoke one token."""
         self.session.execute(update(AuthToken).where(AuthToken.id == token_id).values(revoked=True))
+
+
+class SignInFailureRepository(Repository):
+    """Failed sign-in attempts per key hash, kept in the database so that every worker sees them."""
+
+    def recent(self, key_hash: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+        """How many failures `key_hash` has since `since`, and the oldest of them."""
+        count, oldest = self.session.execute(
+            select(func.count(), func.min(SignInFailure.at))
+            .where(SignInFailure.key_hash == key_hash, SignInFailure.at > since)).one()
+        return int(count), oldest
+
+    def add(self, key_hash: str, at: dt.datetime, prune_before: dt.datetime) -> None:
+        """Record a failure at `at`, dropping this key's failures older than `prune_before`."""
+        self.session.execute(delete(SignInFailure).where(SignInFailure.key_hash == key_hash,
+                                                         SignInFailure.at <= prune_before))
+        self.session.add(SignInFailure(key_hash=key_hash, at=at))
+        self.session.flush()
+
+    def clear(self, key_hash: str) -> None:
+        """Forget every failure of `key_hash`."""
+        self.session.execute(delete(SignInFailure).where(SignInFailure.key_hash == key_hash))

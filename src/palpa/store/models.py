@@ -67,8 +67,13 @@ class Clinic(Base):
     """A clinic: the unit of data isolation."""
 
     __tablename__ = "clinic"
+    __table_args__ = (UniqueConstraint("slug", name="uq_clinic_slug"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -205,6 +210,16 @@ class AuditEvent(Base):
         return {"id": self.id, "at": self.at.isoformat(), "user_id": self.user_id,
                 "clinic_id": self.clinic_id, "action": self.action, "record_type": self.record_type,
                 "record_id": self.record_id, "remote_addr": self.remote_addr, "detail": self.detail}
+
+
+class SignInFailure(Base):
+    """A failed sign-in attempt, keyed by a hash of (address, email); shared by every worker process."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key_hash", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
 
 
 class AuthToken(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,18 +24,43 @@ __all__ = [
     "PatientRepository",
     "UserRepository",
     "VisitRepository",
+    "slugify",
 ]
+
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def slugify(name: str) -> str:
+    """Lower-case ASCII words of `name` joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
 
 
 class ClinicRepository(Repository):
     """Clinics (not clinic-scoped: administration only)."""
 
-    def add(self, name: str) -> Clinic:
-        """Create a clinic and return it with its id."""
-        clinic = Clinic(name=name)
+    def add(self, name: str, slug: str | None = None, *, phone: str | None = None,
+            email: str | None = None, address: str | None = None) -> Clinic:
+        """Create a clinic and return it with its id.
+
+        The slug is unique: when not given it is the name slugified, with -2, -3... if already taken.
+        """
+        if slug is None:
+            base = slugify(name) or "clinic"
+            slug, n = base, 1
+            while self.by_slug(slug) is not None:
+                n += 1
+                slug = f"{base}-{n}"
+        if not SLUG.fullmatch(slug):
+            raise ValueError(f"slug {slug!r} must be lower-case letters, digits and single hyphens")
+        clinic = Clinic(name=name, slug=slug, phone=phone, email=email, address=address)
         self.session.add(clinic)
         self.session.flush()
         return clinic
+
+    def by_slug(self, slug: str) -> Clinic | None:
+        """The clinic with this slug, or None."""
+        return self.session.scalars(select(Clinic).where(Clinic.slug == slug)).first()
 
     def get(self, clinic_id: int) -> Clinic | None:
         """The clinic, or None."""

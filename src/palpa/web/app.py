@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from palpa.knowledge.loader import load_knowledge
 from palpa.store import ConflictError, NotFoundError, db, make_engine, make_session_factory
 from palpa.web import assess, audit_api, auth, patients, records
-from palpa.web.security import RateLimiter
+from palpa.web.security import SignInLimiter
 
 
 class DropQueryString(logging.Filter):
@@ -34,7 +34,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.knowledge = load_knowledge()
-    app.state.sign_in_limiter = RateLimiter()
+    app.state.sign_in_limiter = SignInLimiter(app.state.session_factory)
     for module in (auth, patients, records, assess, audit_api):
         app.include_router(module.router)
     app.add_exception_handler(NotFoundError, _not_found)

@@ -10,7 +10,7 @@ from palpa.store.auth_repo import TokenRepository
 from palpa.store.models import User
 from palpa.web.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, Uow
 from palpa.web.schemas import SignedIn, SignIn
-from palpa.web.security import RateLimiter, new_token, token_hash, verify_password
+from palpa.web.security import SignInLimiter, new_token, token_hash, verify_password
 
 SESSION_TTL = dt.timedelta(hours=12)
 API_TTL = dt.timedelta(days=30)
@@ -24,6 +24,11 @@ def _is_tls(request: Request) -> bool:
 
 
 def _find_user(uow: Uow, body: SignIn) -> User | None:
+    if body.clinic is not None and body.clinic_id is not None:
+        raise HTTPException(422, "give the clinic by 'clinic' (its slug) or by 'clinic_id', not both")
+    if body.clinic is not None:
+        clinic = uow.clinics.by_slug(body.clinic.strip().lower())
+        return uow.users.find_by_email(clinic.id, body.email) if clinic is not None else None
     if body.clinic_id is not None:
         return uow.users.find_by_email(body.clinic_id, body.email)
     users = uow.users.find_all_by_email(body.email)
@@ -33,7 +38,7 @@ def _find_user(uow: Uow, body: SignIn) -> User | None:
 @router.post("/sign-in", response_model=SignedIn, responses={401: {}, 429: {}})
 def sign_in(body: SignIn, request: Request, response: Response, uow: Uow) -> SignedIn:
     """Check the credentials; set the session cookie and return an API token and the CSRF token."""
-    limiter: RateLimiter = request.app.state.sign_in_limiter
+    limiter: SignInLimiter = request.app.state.sign_in_limiter
     remote = request.client.host if request.client else "-"
     key = (remote, body.email.strip().lower())
     wait = limiter.retry_after(key)
@@ -59,7 +64,9 @@ def sign_in(body: SignIn, request: Request, response: Response, uow: Uow) -> Sig
                         path="/")
     response.set_cookie(CSRF_COOKIE, csrf, max_age=age, httponly=False, samesite="lax", secure=secure,
                         path="/")
-    return SignedIn(user_id=user.id, clinic_id=user.clinic_id, email=user.email, role=user.role,
+    clinic = uow.clinics.get(user.clinic_id)
+    return SignedIn(user_id=user.id, clinic_id=user.clinic_id, clinic=clinic.slug if clinic else "",
+                    email=user.email, role=user.role,
                     api_token=api, csrf_token=csrf)
 
 

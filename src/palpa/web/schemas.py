@@ -19,10 +19,12 @@ class StrictModel(BaseModel):
 
 
 class SignIn(StrictModel):
-    """Credentials; `clinic_id` is needed only when the email is used in several clinics."""
+    """Credentials; the clinic (its slug, or `clinic_id`) is needed only when the email is used in
+    several clinics."""
 
     email: Annotated[str, Field(min_length=3, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=1000)]
+    clinic: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     clinic_id: int | None = None
 
 
@@ -31,6 +33,7 @@ class SignedIn(BaseModel):
 
     user_id: int
     clinic_id: int
+    clinic: str
     email: str
     role: str
     api_token: str

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import math
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from palpa.store.auth_repo import SignInFailureRepository
+from palpa.store.models import utcnow
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palpa-dummy-password-for-constant-time")
@@ -39,36 +42,40 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class RateLimiter:
-    """At most `max_failures` failed attempts per key within `window` seconds (in memory, per process)."""
+class SignInLimiter:
+    """At most `max_failures` failed sign-ins per (address, email) within `window` seconds.
 
-    def __init__(self, max_failures: int = 5, window: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_failures, self.window, self.clock = max_failures, window, clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+    The failures live in the database (table sign_in_failure, keyed by a hash), so the limit holds
+    across worker processes and restarts; each call runs in its own short transaction.
+    """
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def __init__(self, session_factory: sessionmaker[Session], max_failures: int = 5,
+                 window: float = 300.0, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.session_factory, self.max_failures, self.clock = session_factory, max_failures, clock
+        self.window = dt.timedelta(seconds=window)
+
+    @staticmethod
+    def _key(key: tuple[str, str]) -> str:
+        return token_hash("\x1f".join((key[0], key[1].strip().lower())))
 
     def retry_after(self, key: tuple[str, str]) -> int:
         """Seconds until another attempt is allowed for `key`; 0 when allowed now."""
-        with self._lock:
-            now = self.clock()
-            times = self._recent(key, now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, int(times[0] + self.window - now + 0.999))
+        now = self.clock()
+        with self.session_factory() as session:
+            count, oldest = SignInFailureRepository(session).recent(self._key(key), now - self.window)
+        if count < self.max_failures or oldest is None:
+            return 0
+        return max(1, math.ceil((oldest + self.window - now).total_seconds()))
 
     def fail(self, key: tuple[str, str]) -> None:
         """Record a failed attempt."""
-        with self._lock:
-            self._recent(key, self.clock()).append(self.clock())
+        now = self.clock()
+        with self.session_factory() as session:
+            SignInFailureRepository(session).add(self._key(key), now, now - self.window)
+            session.commit()
 
     def reset(self, key: tuple[str, str]) -> None:
         """Forget the failures of `key` (after a successful sign-in)."""
-        with self._lock:
-            self._failures.pop(key, None)
+        with self.session_factory() as session:
+            SignInFailureRepository(session).clear(self._key(key))
+            session.commit()
