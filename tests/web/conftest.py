@@ -1,11 +1,12 @@
-"""Web API fixtures: one migrated SQLite database and app per session, two clinics with users, clients."""
+"""Web API fixtures: one migrated database and app per backend (SQLite; PostgreSQL when
+PALPA_TEST_POSTGRES_URL is set), two clinics with users, clients."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -15,8 +16,10 @@ with warnings.catch_warnings():  # starlette 1.x prefers httpx2 for its TestClie
     from starlette.testclient import TestClient
 
 from palpa.store import UnitOfWork, upgrade
+from palpa.store.db import normalize_url
 from palpa.web import create_app
 from palpa.web.security import hash_password
+from tests.store.conftest import PG_ENV, Backend
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,13 +33,27 @@ class World:
     ids: dict[str, dict[str, int]]
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def web_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """SQLite always; PostgreSQL when PALPA_TEST_POSTGRES_URL names a server (else skipped, saying why)."""
+    if request.param == "sqlite":
+        return Backend("sqlite", root=tmp_path_factory.mktemp("web"))
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL web tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return Backend("postgresql", pg_url=normalize_url(url))
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('web')) / 'palpa.db'}"
-    upgrade(url)
-    application = create_app(url)
-    yield application
-    application.state.engine.dispose()
+def app(web_backend: Backend) -> Iterator[FastAPI]:
+    """The app on a fresh migrated database of the backend (a PostgreSQL schema is dropped afterwards)."""
+    with web_backend.fresh() as url:
+        upgrade(url)
+        application = create_app(url.render_as_string(hide_password=False))
+        try:
+            yield application
+        finally:
+            application.state.engine.dispose()
 
 
 def _seed_clinic(uow: UnitOfWork, name: str, users: dict[str, str]) -> tuple[int, dict[str, int]]:
