@@ -236,3 +236,31 @@ class AuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class CdsFeedback(Base):
+    """One CDS Hooks feedback item: what a clinician did with a card (accepted or overridden)."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (CheckConstraint("outcome IN ('accepted', 'overridden')",
+                                      name="ck_cds_feedback_outcome"),
+                      Index("ix_cds_feedback_service_received", "service_id", "received_at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(100))
+    card_uuid: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    accepted_suggestions: Mapped[list[str] | None] = mapped_column(JsonType)
+    override_reason: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    outcome_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The item in the shape of a CDS Hooks feedback entry, with its service and when it came."""
+        out: dict[str, Any] = {"card": self.card_uuid, "outcome": self.outcome,
+                               "outcomeTimestamp": self.outcome_at.isoformat().replace("+00:00", "Z")}
+        if self.accepted_suggestions:
+            out["acceptedSuggestions"] = [{"id": s} for s in self.accepted_suggestions]
+        if self.override_reason:
+            out["overrideReason"] = self.override_reason
+        return {"id": self.id, "service_id": self.service_id, "received_at": self.received_at.isoformat(),
+                "feedback": out}
