@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -53,23 +52,8 @@ def cmd_units(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_json(report: Any) -> dict[str, Any]:
-    ep = report.episode
-    return {
-        "episode": ep.id, "region": ep.region, "visits": len(ep.visits),
-        "progress": [{"measure": p.measure, "baseline": p.baseline, "current": p.current,
-                      "change": p.change, "mcid": p.mcid, "response": p.response}
-                     for p in report.progress],
-        "triggers": [{"id": t.id, "visit": t.visit, "measure": t.measure,
-                      "what_to_do": t.what_to_do, "why": t.why, "source": t.source}
-                     for t in report.triggers],
-        "units": {str(n): {line.code: line.units for line in b.lines} for n, b in report.billing.items()},
-        "soap": {str(n): s for n, s in report.soap.items()},
-    }
-
-
 def cmd_episode_report(args: argparse.Namespace) -> int:
-    from palpa.reports.episode import build_report, chart
+    from palpa.reports.episode import build_report, chart, report_to_dict
 
     kb = load_knowledge()
     path = Path(args.file)
@@ -83,7 +67,7 @@ def cmd_episode_report(args: argparse.Namespace) -> int:
     chart_path = Path(args.chart or path.with_suffix(f".progress.{args.chart_format}"))
     chart_path.write_bytes(chart(report, kb, args.chart_format))
     if args.format == "json":
-        doc = _report_json(report) | {"chart": str(chart_path)}
+        doc = report_to_dict(report) | {"chart": str(chart_path)}
         sys.stdout.write(orjson.dumps(doc).decode() + "\n")
         return 0
     ep = episode

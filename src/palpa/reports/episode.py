@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from palpa.core.billing import Billing, Method, bill_recorded_visit
 from palpa.core.episode import Episode
@@ -64,3 +64,22 @@ def chart(report: EpisodeReport, kb: KnowledgeBase, fmt: Literal["png", "svg"]) 
     info = measures_info(kb, report.episode)
     series = {m: pts for m, pts in measure_series(report.episode).items() if m in info}
     return progress_chart(series, info, [(t.visit, t.id) for t in report.triggers], fmt)
+
+
+def report_to_dict(report: EpisodeReport) -> dict[str, Any]:
+    """The report as JSON-ready data: progress against MCID, triggers, units and SOAP per visit."""
+    ep = report.episode
+    return {
+        "episode": ep.id, "region": ep.region, "start": ep.start.isoformat(), "visits": len(ep.visits),
+        "intake": ep.intake.summary,
+        "progress": [{"measure": p.measure, "baseline": p.baseline, "current": p.current,
+                      "change": p.change, "mcid": p.mcid, "response": p.response}
+                     for p in report.progress],
+        "triggers": [{"id": t.id, "visit": t.visit, "measure": t.measure,
+                      "what_to_do": t.what_to_do, "why": t.why, "source": t.source}
+                     for t in report.triggers],
+        "units": {str(n): {line.code: line.units for line in b.lines} for n, b in report.billing.items()},
+        "billing": {str(n): {"timed_minutes": b.timed_minutes, "total_units": b.total_units,
+                             "explanation": list(b.explanation)} for n, b in report.billing.items()},
+        "soap": {str(n): s for n, s in report.soap.items()},
+    }

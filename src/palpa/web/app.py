@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from palpa.knowledge.loader import load_knowledge
 from palpa.store import ConflictError, NotFoundError, db, make_engine, make_session_factory
-from palpa.web import assess, audit_api, auth, patients, records
+from palpa.web import assess, audit_api, auth, episode_report, patients, records
 from palpa.web.security import SignInLimiter
 
 
@@ -35,7 +35,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.knowledge = load_knowledge()
     app.state.sign_in_limiter = SignInLimiter(app.state.session_factory)
-    for module in (auth, patients, records, assess, audit_api):
+    for module in (auth, patients, records, assess, audit_api, episode_report):
         app.include_router(module.router)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ConflictError, _conflict)
