@@ -84,3 +84,11 @@ def order_context(*orders: dict[str, Any], selections: list[str] | None = None) 
 
 MANIPULATION = [{"system": SNOMED, "code": "118745001", "display": "Manipulation of joint"}]
 MANUAL_THERAPY_CPT = [{"system": CPT, "code": "97140", "display": "Manual therapy"}]
+
+
+def startback(answers: list[int], pid: str = PATIENT_ID) -> dict[str, Any]:
+    """A completed STarT Back QuestionnaireResponse (Palpa's questionnaire, items 1-9)."""
+    return {"resourceType": "QuestionnaireResponse", "id": "sb-1", "status": "completed",
+            "questionnaire": "https://palpa.dev/fhir/Questionnaire/startback",
+            "subject": {"reference": f"Patient/{pid}"}, "authored": "2026-11-01",
+            "item": [{"linkId": str(i + 1), "answer": [{"valueInteger": v}]} for i, v in enumerate(answers)]}

@@ -30,6 +30,10 @@ PREFETCH: dict[str, str] = {
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
 }
+# STarT Back answers, read when given; a client that does not send them still gets every other card.
+OPTIONAL_PREFETCH: dict[str, str] = {
+    "questionnaireResponses": "QuestionnaireResponse?patient={{context.patientId}}",
+}
 ORDER_TYPES = frozenset({"ServiceRequest"})
 _TOKEN = re.compile(r"\{\{\s*context\.([A-Za-z0-9_]+)\s*\}\}")
 
@@ -43,6 +47,7 @@ class ServiceDef:
     title: str
     description: str
     prefetch: Mapping[str, str]
+    optional: frozenset[str] = frozenset()
 
     def as_json(self) -> dict[str, Any]:
         return {"hook": self.hook, "title": self.title, "description": self.description, "id": self.id,
@@ -53,7 +58,8 @@ SERVICES: dict[str, ServiceDef] = {s.id: s for s in (
     ServiceDef("palpa-patient-view", "patient-view", "Palpa red-flag screen and triage",
                "Screens the patient's coded conditions and observations for red flags of serious "
                "pathology, gives the triage level with what to do, and the STarT Back risk group "
-               "when its answers are recorded.", PREFETCH),
+               "when its answers are recorded.", {**PREFETCH, **OPTIONAL_PREFETCH},
+               frozenset(OPTIONAL_PREFETCH)),
     ServiceDef("palpa-order-select", "order-select", "Palpa manual therapy safety check (order select)",
                "Checks a selected draft order for manual therapy or manipulation against the patient's "
                "contraindications and suggests a safer technique.", PREFETCH),
@@ -147,7 +153,10 @@ def resolve_template(template: str, context: Mapping[str, Any]) -> str | None:
 
 
 def missing_prefetch(service: ServiceDef, request: HookRequest) -> dict[str, str] | None:
-    """Prefetch keys absent from the request, each with its FHIR query; None if the context has no patient."""
+    """Prefetch keys absent from the request, each with its FHIR query; None if the context has no patient.
+
+    Keys in `service.optional` are listed too: fetch them when a FHIR server is at hand.
+    """
     out: dict[str, str] = {}
     for key, template in service.prefetch.items():
         query = resolve_template(template, request.context)

@@ -106,13 +106,14 @@ async def call_service(service_id: str, request: Request) -> Response:
             return _json({"cards": []})
         missing = cds_hooks.missing_prefetch(service, hook_request) or {}
         fetched: dict[str, Any] = {}
-        if missing:
-            if hook_request.fhir_server is None:
-                return _json({"detail": "prefetch missing (" + ", ".join(missing)
-                              + ") and no fhirServer to fetch it from"}, 412)
+        required = [key for key in missing if key not in service.optional]
+        server = hook_request.fhir_server
+        if required and server is None:
+            return _json({"detail": "prefetch missing (" + ", ".join(required)
+                          + ") and no fhirServer to fetch it from"}, 412)
+        if missing and server is not None:
             try:
-                fetched = await fetch_prefetch(request.app, hook_request.fhir_server,
-                                               hook_request.access_token, missing)
+                fetched = await fetch_prefetch(request.app, server, hook_request.access_token, missing)
             except FetchFailed as exc:
                 return _json({"detail": f"prefetch missing and the FHIR server could not supply it ({exc})"},
                              412)
