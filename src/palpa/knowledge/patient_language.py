@@ -22,47 +22,47 @@ Level = Literal["emergency", "urgent", "refer"]
 LEVELS: tuple[Level, ...] = ("emergency", "urgent", "refer")  # most urgent first
 
 
-class _Wording(Strict):
+class _Wording(Strict, frozen=True):
     heading: str
     text: str
 
 
-class _LevelWordings(Strict):
+class _LevelWordings(Strict, frozen=True):
     source: str
     levels: dict[Level, _Wording]
 
 
-class _SignGroup(Strict, kw_only=True):
+class _SignGroup(Strict, frozen=True, kw_only=True):
     level: Level
     say: list[str]
     regions: list[str] | None = None
 
 
-class _FlagEntry(Strict):
+class _FlagEntry(Strict, frozen=True):
     concern: str
     signs: list[_SignGroup]
     source: str
 
 
-class _TechniqueEntry(Strict):
+class _TechniqueEntry(Strict, frozen=True):
     name: str
     text: str
     source: str
 
 
-class _ManualTherapy(Strict):
+class _ManualTherapy(Strict, frozen=True):
     intro_topic: str
     techniques: dict[str, _TechniqueEntry]
 
 
-class _Soreness(Strict):
+class _Soreness(Strict, frozen=True):
     title: str
     text: str
     sources: list[str]
     replaces_topics: list[str] = msgspec.field(default_factory=list)
 
 
-class _PatientLanguageFile(Strict):
+class _PatientLanguageFile(Strict, frozen=True):
     version: int
     regions: dict[str, str]
     actions: _LevelWordings

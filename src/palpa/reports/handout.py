@@ -211,7 +211,7 @@ def _plain_region(pl: PatientLanguage, code: str, field: str) -> str:
 
 
 def _warnings(pl: PatientLanguage, region: str, raised: list[_RedFlag]) -> tuple[WarningGroup, ...]:
-    """Warning signs for the region, plus every sign of a raised flag; grouped by action, most urgent first."""
+    """Signs for the region plus every sign of a raised flag, grouped by action, most urgent first."""
     raised_ids = [f.id for f in raised]
     order = raised_ids + [fid for fid in pl.red_flags if fid not in raised_ids]
     signs: dict[Level, list[str]] = {level: [] for level in LEVELS}
@@ -356,7 +356,7 @@ def render_handout_html(handout: Handout, page_size: PageSize = "A4") -> str:
 
 def render_handout_pdf(handout: Handout, page_size: PageSize = "A4") -> bytes:
     """The handout as PDF bytes (WeasyPrint), on A4 or Letter paper."""
-    import weasyprint  # slow to import; only the PDF needs it
+    import weasyprint  # type: ignore[import-untyped]  # slow to import; only the PDF needs it
 
     html = render_handout_html(handout, page_size)
     pdf: bytes = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
