@@ -50,11 +50,6 @@ class _TechniqueEntry(Strict, frozen=True):
     source: str
 
 
-class _ManualTherapy(Strict, frozen=True):
-    intro_topic: str
-    techniques: dict[str, _TechniqueEntry]
-
-
 class _Soreness(Strict, frozen=True):
     title: str
     text: str
@@ -68,7 +63,8 @@ class _PatientLanguageFile(Strict, frozen=True):
     actions: _LevelWordings
     now: _LevelWordings
     red_flags: dict[str, _FlagEntry]
-    manual_therapy: _ManualTherapy
+    manual_therapy_intro_topic: str
+    techniques: dict[str, _TechniqueEntry]
     soreness: _Soreness
 
 
@@ -214,17 +210,16 @@ def load_patient_language_from(directory: Path, kb: KnowledgeBase) -> PatientLan
     _require_all(None, "red_flags", raw.red_flags, vocab.red_flags)
     flags = {fid: _flag(kb, groups, fid, e) for fid, e in raw.red_flags.items()}
 
-    mt = raw.manual_therapy
-    for code in mt.techniques:
+    for code in raw.techniques:
         if code not in vocab.techniques:
             raise KnowledgeError(FILE, code, "techniques", f"unknown technique code {code!r}")
-    _require_all("manual_therapy", "techniques", mt.techniques, vocab.techniques)
-    if mt.intro_topic not in topics:
-        raise KnowledgeError(FILE, "manual_therapy", "intro_topic",
-                             f"unknown education topic {mt.intro_topic!r}")
+    _require_all(None, "techniques", raw.techniques, vocab.techniques)
+    if raw.manual_therapy_intro_topic not in topics:
+        raise KnowledgeError(FILE, None, "manual_therapy_intro_topic",
+                             f"unknown education topic {raw.manual_therapy_intro_topic!r}")
     techniques = {code: TechniqueWording(code, _nonblank(code, "name", t.name),
                                          _nonblank(code, "text", t.text), _source(kb, code, t.source))
-                  for code, t in mt.techniques.items()}
+                  for code, t in raw.techniques.items()}
 
     s = raw.soreness
     if not s.sources:
@@ -239,7 +234,7 @@ def load_patient_language_from(directory: Path, kb: KnowledgeBase) -> PatientLan
         regions={code: _nonblank(code, "regions", text) for code, text in raw.regions.items()},
         actions=_levels(kb, "actions", raw.actions), actions_source=raw.actions.source,
         now=_levels(kb, "now", raw.now), now_source=raw.now.source,
-        red_flags=flags, manual_therapy_intro_topic=mt.intro_topic, techniques=techniques,
+        red_flags=flags, manual_therapy_intro_topic=raw.manual_therapy_intro_topic, techniques=techniques,
         soreness=Wording(_nonblank("soreness", "title", s.title), _nonblank("soreness", "text", s.text)),
         soreness_sources=tuple(s.sources), soreness_replaces_topics=frozenset(s.replaces_topics),
     )
