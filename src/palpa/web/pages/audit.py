@@ -29,7 +29,7 @@ def audit_page(request: Request, who: AdminPage, uow: Uow,
                                       .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                                       .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     users = select(User.id, User.email).where(User.clinic_id == who.clinic_id)
-    emails = dict(uow.session.execute(users).tuples())
+    emails: dict[int, str] = {row[0]: row[1] for row in uow.session.execute(users)}
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "pages/audit.html",
                   {"events": events, "emails": emails, "page": page, "pages": pages, "total": total,
