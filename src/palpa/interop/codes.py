@@ -24,6 +24,7 @@ FILE = "codes.yaml"
 CODES_DIR = Path(__file__).parent
 PREFIX_SYSTEMS = frozenset({"icd10", "icd10cm"})  # classifications whose codes nest by prefix
 CASE_FIELDS = MEASURE_CODES | {"pain_nprs"}
+CARE_ACTIVITIES = frozenset({"exercise", "education", "home_program"})  # CarePlan activities written
 
 Coding = dict[str, str]  # a FHIR Coding: {"system", "code", "display"}
 Key = tuple[str, str]  # (system URL, normalised code)
@@ -107,6 +108,7 @@ class CodesFile(Strict, frozen=True):
     palpa: PalpaSystems
     findings: dict[str, FindingEntry]
     regions: dict[str, RegionEntry]
+    care_activities: dict[str, str]
     case_measures: dict[str, CaseMeasureEntry]
     techniques: dict[str, TechniqueEntry]
     observation_values: ObservationValues
@@ -138,6 +140,7 @@ class CodeTables:
     case_measures: Mapping[str, CaseMeasure]
     measure_codings: Mapping[str, Coding]                 # every measures.yaml measure
     measure_units: Mapping[str, str]
+    care_activities: Mapping[str, Coding]                 # CarePlan activity kinds
     # import lookups (keys are (system URL, normalised code))
     _findings_exact: Mapping[Key, tuple[str, ...]]
     _findings_prefix: Mapping[str, Mapping[str, tuple[str, ...]]]
@@ -309,6 +312,7 @@ def compile_tables(data: CodesFile, kb: KnowledgeBase, billing: BillingCatalogue
                                          "display": vocab.definitions[region]},))
         region_complaint.setdefault(region, ())
         body_sites[(p.region, region)] = region
+        complaints_exact[(p.region, region)] = region  # a Palpa-coded complaint names its region
 
     measure_codings: dict[str, Coding] = {}
     measure_units: dict[str, str] = {}
@@ -372,6 +376,10 @@ def compile_tables(data: CodesFile, kb: KnowledgeBase, billing: BillingCatalogue
         if tech not in vocab.techniques:
             raise KnowledgeError(FILE, tech, "techniques", f"unknown technique code {tech!r}")
 
+    needed = sorted(CARE_ACTIVITIES - set(data.care_activities))
+    if needed:
+        raise KnowledgeError(FILE, "care_activities", None, f"no entry for {needed}")
+
     ov = data.observation_values
     b.source("observation_values", ov.source)
     present = frozenset(b.coding("observation_values", "present", c) for c in ov.present)
@@ -387,6 +395,8 @@ def compile_tables(data: CodesFile, kb: KnowledgeBase, billing: BillingCatalogue
         finding_codings=finding_codings, region_body_sites=region_body,
         region_complaints=region_complaint, technique_codings=technique_codings,
         case_measures=case_measures, measure_codings=measure_codings, measure_units=measure_units,
+        care_activities={k: {"system": p.care_activity, "code": k, "display": v}
+                         for k, v in data.care_activities.items()},
         _findings_exact=findings_exact, _findings_prefix=findings_prefix, _body_sites=body_sites,
         _complaints_exact=complaints_exact, _complaints_prefix=complaints_prefix,
         _observation_fields=observation_fields, _measures=measures, _techniques=techniques,
