@@ -1,4 +1,4 @@
-"""Page fixtures: an app with the pages on a fresh migrated SQLite database, two clinics, signed-in clients."""
+"""Page fixtures: the app with its pages on a fresh migrated SQLite database, two clinics, clients."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from tests.web.pages.conftest import Seeded, csrf
 RED_FLAG_CASE = {"age": "44", "sex": "male", "region": "lumbar", "duration_days": "3", "onset": "insidious",
                  "pain_nprs": "8", "irritability": "high"}
 BENIGN_CASE = {"age": "34", "sex": "female", "region": "lumbar", "duration_days": "9", "onset": "insidious",
-               "pain_nprs": "5", "irritability": "moderate", "fabq_work": "12", "hip_internal_rotation_deg": "40"}
+               "pain_nprs": "5", "irritability": "moderate", "fabq_work": "12",
+               "hip_internal_rotation_deg": "40"}
 
 
 def _main_groups(html: str) -> str:
@@ -45,7 +46,8 @@ def test_intake_error_keeps_every_input_and_shows_the_error_by_the_field(seeded:
     age = r.text.split('id="f-age"')[1].split("</div>")[0]
     assert 'value="200"' in age and "The age in years must be between 0 and 120." in age
     assert "Numb saddle &lt;b&gt;area&lt;/b&gt;</textarea>" in r.text
-    assert 'value="saddle_anesthesia" checked' in r.text and 'value="bladder_dysfunction_new" checked' in r.text
+    assert 'value="saddle_anesthesia" checked' in r.text
+    assert 'value="bladder_dysfunction_new" checked' in r.text
     assert '<option value="high" selected>' in r.text
     data = BENIGN_CASE | {"csrf_token": csrf(clinician), "fabq_work": "43"}
     r = clinician.post(f"/episodes/{seeded.episode_a}/intake", data=data)
@@ -72,8 +74,10 @@ def test_red_flag_intake_is_stored_and_shows_the_emergency_banner(pages_app: Fas
     assert "No treatment plan" in page
 
 
-def test_benign_intake_shows_techniques_prediction_rules_and_plan(seeded: Seeded, clinician: TestClient) -> None:
-    data = BENIGN_CASE | {"csrf_token": csrf(clinician), "findings": ["segmental_hypomobility", "muscle_guarding"],
+def test_benign_intake_shows_techniques_prediction_rules_and_plan(seeded: Seeded,
+                                                                  clinician: TestClient) -> None:
+    findings = ["segmental_hypomobility", "muscle_guarding"]
+    data = BENIGN_CASE | {"csrf_token": csrf(clinician), "findings": findings,
                           "note": "Pt denies bladder change. Worse with sitting."}
     r = clinician.post(f"/episodes/{seeded.episode_a}/intake", data=data)
     assert r.status_code == 200

@@ -49,7 +49,8 @@ def test_new_patient_error_is_shown_by_the_field_and_the_input_is_kept(clinician
     assert 'id="err-name"' in r.text and "Enter the patient&#39;s name." in r.text
 
 
-def test_create_patient_and_episode_then_land_on_the_intake(pages_app: FastAPI, clinician: TestClient) -> None:
+def test_create_patient_and_episode_then_land_on_the_intake(pages_app: FastAPI,
+                                                            clinician: TestClient) -> None:
     r = clinician.post("/patients/new", data={"csrf_token": csrf(clinician), "name": "Olu Newpatient",
                                               "date_of_birth": "1985-06-01", "sex": "male"},
                        follow_redirects=False)
@@ -96,14 +97,15 @@ def test_delete_needs_the_confirmation(pages_app: FastAPI, seeded: Seeded, clini
                        follow_redirects=False)
     assert r.headers["location"] == f"/patients/{patient_id}/delete"
     assert clinician.get(f"/patients/{patient_id}").status_code == 200
-    r = clinician.post(f"/patients/{patient_id}/delete", data={"csrf_token": csrf(clinician), "confirm": "yes"},
-                       follow_redirects=False)
+    r = clinician.post(f"/patients/{patient_id}/delete",
+                       data={"csrf_token": csrf(clinician), "confirm": "yes"}, follow_redirects=False)
     assert r.headers["location"] == "/patients"
     assert clinician.get(f"/patients/{patient_id}").status_code == 404
     assert _events(pages_app, "delete", "patient", patient_id) == 1
 
 
-def test_audit_page_is_for_admins(make_client: Callable[[str | None], TestClient], clinician: TestClient) -> None:
+def test_audit_page_is_for_admins(make_client: Callable[[str | None], TestClient],
+                                  clinician: TestClient) -> None:
     assert clinician.get("/audit").status_code == 403
     admin = make_client("admin@a.test")
     page = admin.get("/audit?action=sign_in")

@@ -24,7 +24,8 @@ def test_signed_out_page_request_redirects_to_sign_in_and_back(
     assert (r.status_code, r.headers["location"]) == (303, "/patients?q=ada")
 
 
-def test_htmx_request_when_signed_out_gets_hx_redirect(make_client: Callable[[str | None], TestClient]) -> None:
+def test_htmx_request_when_signed_out_gets_hx_redirect(
+        make_client: Callable[[str | None], TestClient]) -> None:
     r = make_client(None).get("/intake/findings?region=lumbar", headers={"HX-Request": "true"},
                               follow_redirects=False)
     assert r.status_code == 200
@@ -33,7 +34,8 @@ def test_htmx_request_when_signed_out_gets_hx_redirect(make_client: Callable[[st
 
 def test_wrong_password_keeps_the_email_and_shows_the_error_by_the_field(
         make_client: Callable[[str | None], TestClient]) -> None:
-    r = make_client(None).post("/sign-in", data={"email": CLINICIAN, "password": "wrong", "next": "/patients"})
+    r = make_client(None).post("/sign-in",
+                               data={"email": CLINICIAN, "password": "wrong", "next": "/patients"})
     assert r.status_code == 401
     assert f'value="{CLINICIAN}"' in r.text
     assert 'id="err-password"' in r.text and "Wrong email, password or clinic." in r.text
@@ -47,7 +49,8 @@ def test_never_redirects_off_site_after_sign_in(make_client: Callable[[str | Non
     assert r.headers["location"] == "/patients"
 
 
-def test_form_post_without_the_csrf_token_is_refused(make_client: Callable[[str | None], TestClient]) -> None:
+def test_form_post_without_the_csrf_token_is_refused(
+        make_client: Callable[[str | None], TestClient]) -> None:
     client = make_client(CLINICIAN)
     r = client.post("/patients/new", data={"name": "No Token"})
     assert r.status_code == 403
