@@ -206,6 +206,9 @@ def cds_origins() -> list[str]:
 
 
 def include_cds(app: FastAPI) -> None:
-    """Add the CDS Hooks endpoints and their CORS layer to `app` (call before it starts)."""
+    """Add the CDS Hooks endpoints and their CORS layer to `app` (call before it starts; once is enough)."""
+    if getattr(app.state, "cds_included", False):
+        return
     app.include_router(router)
     app.add_middleware(CdsCors, origins=cds_origins())
+    app.state.cds_included = True
