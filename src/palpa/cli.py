@@ -235,11 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_knowledge)
     from palpa import episode_cli, ops_cli, score_cli
     from palpa.notes import cli as notes_cli
+    from palpa.reports import handout_cli
 
     score_cli.add_parser(sub)
     episode_cli.add_parsers(sub)
     notes_cli.add_parser(sub)
     ops_cli.add_parsers(sub)
+    handout_cli.add_parser(sub)
     s = sub.add_parser("serve", help="run the web API (database: PALPA_DATABASE_URL, else embedded SQLite)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
