@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from palpa.codec import decode_case
@@ -29,3 +30,15 @@ def test_screening_matches_assess(path: Path) -> None:
     assert [(f.id, f.urgency, f.findings, f.source) for f in flags] == [
         (f.id, f.urgency, f.findings, f.source) for f in full.red_flags]
     assert set(result.reasons) <= set(full.triage.reasons)
+
+
+def test_output_line_is_the_json_fields() -> None:
+    from palpa.interop.bulk import FlagOut, PatientResult
+    from palpa.interop.fhir_import import Unmapped
+
+    result = PatientResult(
+        "p1", "urgent", (FlagOut("spinal_malignancy", "urgent", ("history_of_cancer",), "src"),),
+        (Unmapped("Condition", "c1", "Condition.code", "https://x", "LP-1", None, "not mapped"),),
+        ("a problem",))
+    assert orjson.loads(result.encode()) == result.to_json()
+    assert result.to_json()["unmapped"][0]["code"] == "LP-1"

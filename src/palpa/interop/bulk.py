@@ -26,7 +26,7 @@ from palpa.codec import CaseError, decode_case
 from palpa.core.knowledge import KnowledgeBase
 from palpa.core.models import Triage
 from palpa.interop import bulk_read
-from palpa.interop.bulk_read import ExportError, NotSorted, ReadStats
+from palpa.interop.bulk_read import ExportError, NotSorted, ReadStats, Resource
 from palpa.interop.fhir_import import Unmapped, case_from_resources, patient_id_of
 from palpa.interop.screening import screen_case
 from palpa.knowledge.loader import load_knowledge
@@ -56,6 +56,10 @@ class PatientResult:
     red_flags: tuple[FlagOut, ...]
     unmapped: tuple[Unmapped, ...]
     problems: tuple[str, ...]
+
+    def encode(self) -> bytes:
+        """The output line (without its newline): the fields of to_json, serialised directly."""
+        return orjson.dumps(self)
 
     def to_json(self) -> dict[str, Any]:
         """The output line's fields."""
@@ -194,26 +198,27 @@ class _Silent:
 
 
 def _write(result: PatientResult, out: BinaryIO, summary: Summary) -> None:
-    out.write(orjson.dumps(result.to_json()) + b"\n")
+    out.write(result.encode() + b"\n")
     summary.add(result)
 
 
 # --- workers (fork: the knowledge base and code tables are inherited, loaded once) -------------
 
-def _screen_raw_batch(batch: list[tuple[str, list[bytes]]],
-                      as_of: date | None) -> tuple[bytes, Summary]:
+def _screen_batch(batch: list[tuple[str, list[Resource]]],
+                  as_of: date | None) -> tuple[bytes, Summary]:
     kb = load_knowledge()
     summary = Summary()
     lines: list[bytes] = []
-    for pid, raws in batch:
-        result = screen_patient(pid, [orjson.loads(r) for r in raws], kb, as_of)
+    for pid, resources in batch:
+        result = screen_patient(pid, resources, kb, as_of)
         summary.add(result)
-        lines.append(orjson.dumps(result.to_json()) + b"\n")
+        lines.append(result.encode() + b"\n")
     return b"".join(lines), summary
 
 
 def _screen_partition(path: Path, as_of: date | None) -> tuple[bytes, Summary]:
-    return _screen_raw_batch(bulk_read.read_partition(path), as_of)
+    return _screen_batch([(pid, [orjson.loads(r) for r in raws])
+                          for pid, raws in bulk_read.read_partition(path)], as_of)
 
 
 def _warm_up(kb: KnowledgeBase) -> None:
@@ -224,11 +229,11 @@ def _warm_up(kb: KnowledgeBase) -> None:
     present_findings("warm-up")
 
 
-def _batches(groups: Iterator[tuple[str, list[bulk_read.Located]]],
-             ) -> Iterator[list[tuple[str, list[bytes]]]]:
-    batch: list[tuple[str, list[bytes]]] = []
-    for pid, located in groups:
-        batch.append((pid, [raw for _, raw, _ in located]))
+def _batches(groups: Iterator[tuple[str, list[Resource]]],
+             ) -> Iterator[list[tuple[str, list[Resource]]]]:
+    batch: list[tuple[str, list[Resource]]] = []
+    for group in groups:
+        batch.append(group)
         if len(batch) == BATCH:
             yield batch
             batch = []
@@ -244,14 +249,14 @@ def _run_sorted(files: Sequence[Path], out: BinaryIO, kb: KnowledgeBase, as_of: 
     progress.phase("screening (sorted: one streaming pass)", sum(p.stat().st_size for p in files))
     groups = bulk_read.merge_sorted(files, patient_id_of, stats, progress.advance)
     if jobs <= 1:
-        for pid, located in groups:
-            _write(screen_patient(pid, [r for _, _, r in located], kb, as_of), out, summary)
+        for pid, resources in groups:
+            _write(screen_patient(pid, resources, kb, as_of), out, summary)
         return summary
     _warm_up(kb)
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         window: list[multiprocessing.pool.AsyncResult[tuple[bytes, Summary]]] = []
         for batch in _batches(groups):
-            window.append(pool.apply_async(_screen_raw_batch, (batch, as_of)))
+            window.append(pool.apply_async(_screen_batch, (batch, as_of)))
             if len(window) >= 2 * jobs:
                 data, part = window.pop(0).get()
                 out.write(data)
@@ -311,8 +316,8 @@ def screen_export(source: Path, out: BinaryIO, *, order: Order = "auto", as_of: 
     (partition), or "auto" (stream as sorted; at the first line out of order, start again
     partitioned, discarding what was written). Raises ExportError on a malformed line.
     """
-    started = time.perf_counter()
     kb = load_knowledge()
+    started = time.perf_counter()
     files = bulk_read.export_files(source)
     progress = progress or _Silent()
     parts = bulk_read.partition_count(files, partition_bytes)

@@ -13,7 +13,6 @@ naming the file, line and field. Resources that belong to no patient are counted
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 import zlib
 from collections import Counter
@@ -29,6 +28,7 @@ Resource = dict[str, Any]
 
 PARTITION_BYTES = 16 << 20   # raw NDJSON bytes grouped in memory at a time (unsorted input)
 MAX_PARTITIONS = 512
+FLUSH_BYTES = 1 << 18        # progress is reported about this often
 
 
 class ExportError(ValueError):
@@ -88,6 +88,18 @@ def parse_resource(path: Path, number: int, raw: bytes) -> Resource:
 
 
 def _patient(path: Path, number: int, resource: Resource, patient_of: PatientOf) -> str | None:
+    """The resource's patient id: Patient.id, or a plain 'Patient/<id>' subject read directly;
+    any other shape is left to `patient_of`."""
+    if resource["resourceType"] == "Patient":
+        pid = resource.get("id")
+        if type(pid) is str and pid:
+            return pid
+    else:
+        subject = resource.get("subject")
+        if type(subject) is dict:
+            ref = subject.get("reference")
+            if type(ref) is str and ref.startswith("Patient/") and ref.count("/") == 1 and len(ref) > 8:
+                return ref[8:]
     try:
         pid = patient_of(resource)
     except (TypeError, ValueError, AttributeError) as exc:
@@ -97,41 +109,90 @@ def _patient(path: Path, number: int, resource: Resource, patient_of: PatientOf)
     return pid
 
 
-Located = tuple[str, bytes, Resource]   # (patient id, raw line, resource)
+def _resource(path: Path, number: int, raw: bytes) -> Resource:
+    """parse_resource, with the common case (an object with a string resourceType) inline."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return parse_resource(path, number, raw)
+    if type(obj) is dict and type(obj.get("resourceType")) is str and obj["resourceType"]:
+        return obj
+    return parse_resource(path, number, raw)
 
 
-def _sorted_lines(path: Path, patient_of: PatientOf, stats: ReadStats,
-                  on_bytes: Callable[[int], None]) -> Iterator[Located]:
-    """The resources of one file in order, checking that patient ids never go down."""
-    previous: str | None = None
+class _Tally:
+    """Lines and bytes read, reported to `on_bytes` every so often rather than per line."""
+
+    __slots__ = ("lines", "on_bytes", "pending", "stats")
+
+    def __init__(self, stats: ReadStats, on_bytes: Callable[[int], None]) -> None:
+        self.stats, self.on_bytes = stats, on_bytes
+        self.lines = self.pending = 0
+
+    def flush(self) -> None:
+        self.stats.lines += self.lines
+        self.stats.bytes += self.pending
+        self.on_bytes(self.pending)
+        self.lines = self.pending = 0
+
+
+Run = tuple[str, int, list[Resource]]   # (patient id, file index, that file's resources for it)
+
+
+def _sorted_runs(index: int, path: Path, patient_of: PatientOf, stats: ReadStats,
+                 on_bytes: Callable[[int], None]) -> Iterator[Run]:
+    """One file's resources, a run per patient, checking that patient ids never go down."""
+    current: str | None = None
+    run: list[Resource] = []
     stats.files += 1
+    resources, without = stats.resources, stats.without_patient
+    tally = _Tally(stats, on_bytes)
     with path.open("rb") as stream:
         for number, raw in enumerate(stream, 1):
-            stats.lines += 1
-            stats.bytes += len(raw)
-            on_bytes(len(raw))
-            if not raw.strip():
+            tally.lines += 1
+            tally.pending += len(raw)
+            if tally.pending > FLUSH_BYTES:
+                tally.flush()
+            if raw.isspace():
                 continue
-            resource = parse_resource(path, number, raw)
-            stats.resources[resource["resourceType"]] += 1
+            resource = _resource(path, number, raw)
+            kind = resource["resourceType"]
+            resources[kind] += 1
             pid = _patient(path, number, resource, patient_of)
             if pid is None:
-                stats.without_patient[resource["resourceType"]] += 1
-                continue
-            if previous is not None and pid < previous:
-                raise NotSorted(path, number, previous, pid)
-            previous = pid
-            yield pid, raw, resource
+                without[kind] += 1
+            elif pid == current:
+                run.append(resource)
+            else:
+                if current is not None:
+                    if pid < current:
+                        raise NotSorted(path, number, current, pid)
+                    yield current, index, run
+                current, run = pid, [resource]
+    tally.flush()
+    if current is not None:
+        yield current, index, run
 
 
 def merge_sorted(files: Sequence[Path], patient_of: PatientOf, stats: ReadStats,
                  on_bytes: Callable[[int], None] = lambda n: None,
-                 ) -> Iterator[tuple[str, list[Located]]]:
-    """(patient id, that patient's resources) in patient order, from files each sorted by patient."""
-    streams = [_sorted_lines(p, patient_of, stats, on_bytes) for p in files]
-    merged = heapq.merge(*streams, key=lambda item: item[0])
-    for pid, group in itertools.groupby(merged, key=lambda item: item[0]):
-        yield pid, list(group)
+                 ) -> Iterator[tuple[str, list[Resource]]]:
+    """(patient id, that patient's resources) in patient order, from files each sorted by patient.
+
+    A k-way merge of per-file runs: memory holds one run per file at a time.
+    """
+    streams = [_sorted_runs(i, p, patient_of, stats, on_bytes) for i, p in enumerate(files)]
+    current: str | None = None
+    group: list[Resource] = []
+    for pid, _, run in heapq.merge(*streams):
+        if pid == current:
+            group.extend(run)
+        else:
+            if current is not None:
+                yield current, group
+            current, group = pid, list(run)
+    if current is not None:
+        yield current, group
 
 
 def partition_count(files: Sequence[Path], budget: int = PARTITION_BYTES) -> int:
@@ -151,22 +212,26 @@ def partition(files: Sequence[Path], directory: Path, parts: int, patient_of: Pa
     try:
         for path in files:
             stats.files += 1
+            tally = _Tally(stats, on_bytes)
             with path.open("rb") as stream:
                 for number, raw in enumerate(stream, 1):
-                    stats.lines += 1
-                    stats.bytes += len(raw)
-                    on_bytes(len(raw))
-                    if not raw.strip():
+                    tally.lines += 1
+                    tally.pending += len(raw)
+                    if tally.pending > FLUSH_BYTES:
+                        tally.flush()
+                    if raw.isspace():
                         continue
-                    resource = parse_resource(path, number, raw)
-                    stats.resources[resource["resourceType"]] += 1
+                    resource = _resource(path, number, raw)
+                    kind = resource["resourceType"]
+                    stats.resources[kind] += 1
                     pid = _patient(path, number, resource, patient_of)
                     if pid is None:
-                        stats.without_patient[resource["resourceType"]] += 1
+                        stats.without_patient[kind] += 1
                         continue
                     key = orjson.dumps(pid)
                     line = raw if raw.endswith(b"\n") else raw + b"\n"
                     outs[zlib.crc32(key) % parts].write(key + b"\t" + line)
+            tally.flush()
     finally:
         for out in outs:
             out.close()
