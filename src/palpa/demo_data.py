@@ -30,15 +30,15 @@ PATIENTS: list[dict[str, Any]] = [
     {
         "external_ref": "demo-0001",
         "name": "Ada Examplesen (demo)",
-        "date_of_birth": "1991-05-14",
+        "date_of_birth": "1990-05-14",
         "sex": "female",
         "episode": {"region": "lumbar", "start_date": "2025-03-03"},
         "case": {
             "id": "demo-0001-intake", "age": 34, "sex": "female", "region": "lumbar", "onset": "insidious",
-            "duration_days": 9, "pain_nprs": 5, "irritability": "moderate",
+            "duration_days": 35, "pain_nprs": 5, "irritability": "moderate",
             "findings": ["segmental_hypomobility", "muscle_guarding"],
             "measures": {"fabq_work": 12, "hip_internal_rotation_deg": 40},
-            "note": "Low back pain for 9 days after gardening, no leg symptoms. Worse with sitting.",
+            "note": "Low back pain for 5 weeks after gardening, no leg symptoms. Worse with sitting.",
         },
         "visits": LUMBAR_VISITS,
         "measures": LUMBAR_MEASURES,

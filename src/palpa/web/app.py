@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from palpa.knowledge.loader import load_knowledge
 from palpa.store import ConflictError, NotFoundError, db, make_engine, make_session_factory
-from palpa.web import assess, audit_api, auth, episode_report, patients, records
+from palpa.web import assess, audit_api, auth, episode_report, fhir_api, patients, records
+from palpa.web.cds import include_cds
 from palpa.web.security import SignInLimiter
 
 
@@ -35,8 +36,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.knowledge = load_knowledge()
     app.state.sign_in_limiter = SignInLimiter(app.state.session_factory)
-    for module in (auth, patients, records, assess, audit_api, episode_report):
+    for module in (auth, patients, records, assess, audit_api, episode_report, fhir_api):
         app.include_router(module.router)
+    include_cds(app)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(IntegrityError, _integrity)
