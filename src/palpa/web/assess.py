@@ -12,7 +12,7 @@ from palpa.codec import CaseError, assessment_to_dict
 from palpa.core.knowledge import KnowledgeBase
 from palpa.service import assess_json_case
 from palpa.store import NotFoundError
-from palpa.web.deps import Caller, Uow, commit_audited
+from palpa.web.deps import MAX_RECORD_ID, Caller, RecordId, Uow, commit_audited
 
 router = APIRouter(prefix="/api", tags=["assess"])
 CASE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
@@ -26,7 +26,7 @@ async def raw_body(request: Request) -> bytes:
 
 @router.post("/assess", openapi_extra=CASE_BODY, responses={401: {}, 403: {}, 404: {}, 422: {}})
 def assess_case(request: Request, who: Caller, uow: Uow, body: Annotated[bytes, Depends(raw_body)],
-                episode_id: Annotated[int | None, Query(ge=1)] = None) -> JSONResponse:
+                episode_id: Annotated[int | None, Query(ge=1, le=MAX_RECORD_ID)] = None) -> JSONResponse:
     """Assess a contract case; with `episode_id` the assessment is stored with its knowledge version."""
     kb: KnowledgeBase = request.app.state.knowledge
     try:
@@ -47,7 +47,7 @@ def assess_case(request: Request, who: Caller, uow: Uow, body: Annotated[bytes, 
 
 
 @router.get("/assessments/{assessment_id}", responses={401: {}, 403: {}, 404: {}})
-def get_assessment(assessment_id: int, who: Caller, uow: Uow) -> dict[str, Any]:
+def get_assessment(assessment_id: RecordId, who: Caller, uow: Uow) -> dict[str, Any]:
     """A stored assessment with its case and knowledge version."""
     row = uow.assessments.get(who.clinic_id, assessment_id)
     if row is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Path, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from palpa.store import UnitOfWork
@@ -18,6 +18,10 @@ SESSION_COOKIE = "palpa_session"
 CSRF_COOKIE = "palpa_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Record ids are 64-bit (BIGINT; SQLite INTEGER): a larger number in a path is refused (422), never sent to
+# the database driver (SQLite raises OverflowError on it).
+MAX_RECORD_ID = 2**63 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from palpa.core.billing import Method
 from palpa.core.knowledge import KnowledgeBase
 from palpa.reports.episode import EpisodeReport, build_report, chart, report_to_dict
 from palpa.service import stored_episode
-from palpa.web.deps import Caller, Uow, commit_audited
+from palpa.web.deps import Caller, RecordId, Uow, commit_audited
 
 router = APIRouter(prefix="/api", tags=["episode report"])
 RULES: dict[str, Method] = {"cms": "cms_8_minute", "ama": "per_code"}
@@ -31,7 +31,7 @@ def _report(request: Request, who: Caller, uow: Uow, episode_id: int, rule: str,
 
 
 @router.get("/episodes/{episode_id}/report", responses=ERRORS)
-def episode_report(request: Request, episode_id: int, who: Caller, uow: Uow, rule: Rule = "cms",
+def episode_report(request: Request, episode_id: RecordId, who: Caller, uow: Uow, rule: Rule = "cms",
                    soap_format: Annotated[Literal["text", "markdown"], Query()] = "text") -> dict[str, Any]:
     """The episode's report built from its stored visits and measures (422 names a record it cannot use)."""
     report = _report(request, who, uow, episode_id, rule, soap_format)
@@ -42,7 +42,7 @@ def episode_report(request: Request, episode_id: int, who: Caller, uow: Uow, rul
 
 @router.get("/episodes/{episode_id}/report/chart.{fmt}", responses=ERRORS | {
     200: {"content": {"image/svg+xml": {}, "image/png": {}}}})
-def episode_chart(request: Request, episode_id: int, fmt: Literal["svg", "png"], who: Caller,
+def episode_chart(request: Request, episode_id: RecordId, fmt: Literal["svg", "png"], who: Caller,
                   uow: Uow) -> Response:
     """The progress chart: each measure by visit with its MCID band and the reassessment triggers."""
     report = _report(request, who, uow, episode_id, "cms")

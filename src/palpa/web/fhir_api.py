@@ -11,7 +11,7 @@ from palpa.core.knowledge import KnowledgeBase
 from palpa.interop.fhir_export import ExportError, PatientDetails, birth_date_for_age, bundle_for_episode
 from palpa.service import stored_episode
 from palpa.store import NotFoundError
-from palpa.web.deps import Caller, Uow, commit_audited
+from palpa.web.deps import Caller, RecordId, Uow, commit_audited
 
 router = APIRouter(prefix="/api", tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -19,7 +19,7 @@ FHIR_JSON = "application/fhir+json"
 
 @router.get("/episodes/{episode_id}/fhir", responses={
     200: {"content": {FHIR_JSON: {}}}, 401: {}, 403: {}, 404: {}, 409: {}, 422: {}})
-def episode_bundle(request: Request, episode_id: int, who: Caller, uow: Uow) -> JSONResponse:
+def episode_bundle(request: Request, episode_id: RecordId, who: Caller, uow: Uow) -> JSONResponse:
     """The episode with its intake case and assessment as a validated R4 collection Bundle.
 
     409 when the episode has no stored intake assessment (POST /api/assess?episode_id=... first).

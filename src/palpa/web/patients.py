@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from palpa.store import NotFoundError
 from palpa.store.models import Episode, Patient
-from palpa.web.deps import Caller, Uow, commit_audited, expected_version
+from palpa.web.deps import Caller, RecordId, Uow, commit_audited, expected_version
 from palpa.web.schemas import (
     EpisodeIn,
     EpisodeOut,
@@ -22,7 +22,9 @@ from palpa.web.schemas import (
 
 router = APIRouter(prefix="/api", tags=["patients"])
 ERRORS: dict[int | str, dict[str, object]] = {401: {}, 403: {}, 404: {}}
-EDIT_ERRORS: dict[int | str, dict[str, object]] = {**ERRORS, 409: {}, 428: {}}
+# Writes also answer 400 when the body is not JSON at all (and PATCH when If-Match is not an ETag).
+BODY_ERRORS: dict[int | str, dict[str, object]] = {**ERRORS, 400: {}}
+EDIT_ERRORS: dict[int | str, dict[str, object]] = {**BODY_ERRORS, 409: {}, 428: {}}
 
 
 def _patient(uow: Uow, who: Caller, patient_id: int) -> Patient:
@@ -52,7 +54,7 @@ def list_patients(who: Caller, uow: Uow, name: Annotated[str | None, Query(max_l
                        limit=page.limit, offset=page.offset)
 
 
-@router.post("/patients", status_code=201, response_model=PatientOut, responses=ERRORS)
+@router.post("/patients", status_code=201, response_model=PatientOut, responses=BODY_ERRORS)
 def create_patient(body: PatientIn, who: Caller, uow: Uow, response: Response) -> PatientOut:
     """Create a patient."""
     patient = uow.patients.add(who.clinic_id, **body.model_dump())
@@ -62,7 +64,7 @@ def create_patient(body: PatientIn, who: Caller, uow: Uow, response: Response) -
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut, responses=ERRORS)
-def get_patient(patient_id: int, who: Caller, uow: Uow, response: Response) -> PatientOut:
+def get_patient(patient_id: RecordId, who: Caller, uow: Uow, response: Response) -> PatientOut:
     """One patient; the ETag is its version."""
     patient = _patient(uow, who, patient_id)
     commit_audited(uow, who, "read", "patient", patient_id, response=response, version=patient.version)
@@ -70,7 +72,7 @@ def get_patient(patient_id: int, who: Caller, uow: Uow, response: Response) -> P
 
 
 @router.patch("/patients/{patient_id}", response_model=PatientOut, responses=EDIT_ERRORS)
-def update_patient(patient_id: int, body: PatientPatch, request: Request, who: Caller, uow: Uow,
+def update_patient(patient_id: RecordId, body: PatientPatch, request: Request, who: Caller, uow: Uow,
                    response: Response) -> PatientOut:
     """Change a patient; 409 if it changed since the version given."""
     version = expected_version(request, body.version)
@@ -81,7 +83,7 @@ def update_patient(patient_id: int, body: PatientPatch, request: Request, who: C
 
 
 @router.delete("/patients/{patient_id}", status_code=204, responses=ERRORS)
-def delete_patient(patient_id: int, who: Caller, uow: Uow) -> Response:
+def delete_patient(patient_id: RecordId, who: Caller, uow: Uow) -> Response:
     """Delete a patient with all their records."""
     uow.patients.delete(who.clinic_id, patient_id)
     commit_audited(uow, who, "delete", "patient", patient_id)
@@ -89,7 +91,7 @@ def delete_patient(patient_id: int, who: Caller, uow: Uow) -> Response:
 
 
 @router.get("/patients/{patient_id}/episodes", response_model=list[EpisodeOut], responses=ERRORS)
-def list_episodes(patient_id: int, who: Caller, uow: Uow) -> list[EpisodeOut]:
+def list_episodes(patient_id: RecordId, who: Caller, uow: Uow) -> list[EpisodeOut]:
     """The patient's episodes, oldest first."""
     _patient(uow, who, patient_id)
     episodes = uow.episodes.list_for_patient(who.clinic_id, patient_id)
@@ -97,8 +99,10 @@ def list_episodes(patient_id: int, who: Caller, uow: Uow) -> list[EpisodeOut]:
     return [EpisodeOut.model_validate(e) for e in episodes]
 
 
-@router.post("/patients/{patient_id}/episodes", status_code=201, response_model=EpisodeOut, responses=ERRORS)
-def create_episode(patient_id: int, body: EpisodeIn, who: Caller, uow: Uow, response: Response) -> EpisodeOut:
+@router.post("/patients/{patient_id}/episodes", status_code=201, response_model=EpisodeOut,
+             responses=BODY_ERRORS)
+def create_episode(patient_id: RecordId, body: EpisodeIn, who: Caller, uow: Uow,
+                   response: Response) -> EpisodeOut:
     """Open an episode of care for the patient."""
     episode = uow.episodes.add(who.clinic_id, patient_id, **body.model_dump())
     commit_audited(uow, who, "create", "episode", episode.id, response=response, version=episode.version,
@@ -107,7 +111,7 @@ def create_episode(patient_id: int, body: EpisodeIn, who: Caller, uow: Uow, resp
 
 
 @router.get("/episodes/{episode_id}", response_model=EpisodeOut, responses=ERRORS)
-def get_episode(episode_id: int, who: Caller, uow: Uow, response: Response) -> EpisodeOut:
+def get_episode(episode_id: RecordId, who: Caller, uow: Uow, response: Response) -> EpisodeOut:
     """One episode."""
     episode = _episode(uow, who, episode_id)
     commit_audited(uow, who, "read", "episode", episode_id, response=response, version=episode.version)
@@ -115,7 +119,7 @@ def get_episode(episode_id: int, who: Caller, uow: Uow, response: Response) -> E
 
 
 @router.patch("/episodes/{episode_id}", response_model=EpisodeOut, responses=EDIT_ERRORS)
-def update_episode(episode_id: int, body: EpisodePatch, request: Request, who: Caller, uow: Uow,
+def update_episode(episode_id: RecordId, body: EpisodePatch, request: Request, who: Caller, uow: Uow,
                    response: Response) -> EpisodeOut:
     """Change an episode; 409 if it changed since the version given."""
     version = expected_version(request, body.version)
@@ -126,7 +130,7 @@ def update_episode(episode_id: int, body: EpisodePatch, request: Request, who: C
 
 
 @router.delete("/episodes/{episode_id}", status_code=204, responses=ERRORS)
-def delete_episode(episode_id: int, who: Caller, uow: Uow) -> Response:
+def delete_episode(episode_id: RecordId, who: Caller, uow: Uow) -> Response:
     """Delete an episode with its visits, measures and assessments."""
     uow.episodes.delete(who.clinic_id, episode_id)
     commit_audited(uow, who, "delete", "episode", episode_id)

@@ -6,12 +6,14 @@ from fastapi import APIRouter, Request, Response
 
 from palpa.store import NotFoundError
 from palpa.store.models import MeasureResult, Visit
-from palpa.web.deps import Caller, Uow, commit_audited, expected_version
+from palpa.web.deps import Caller, RecordId, Uow, commit_audited, expected_version
 from palpa.web.schemas import MeasureIn, MeasureOut, VisitIn, VisitOut, VisitPatch
 
 router = APIRouter(prefix="/api", tags=["records"])
 ERRORS: dict[int | str, dict[str, object]] = {401: {}, 403: {}, 404: {}}
-EDIT_ERRORS: dict[int | str, dict[str, object]] = {**ERRORS, 409: {}, 428: {}}
+# Writes also answer 400 when the body is not JSON at all (and PATCH when If-Match is not an ETag).
+BODY_ERRORS: dict[int | str, dict[str, object]] = {**ERRORS, 400: {}}
+EDIT_ERRORS: dict[int | str, dict[str, object]] = {**BODY_ERRORS, 409: {}, 428: {}}
 
 
 def _require_episode(uow: Uow, who: Caller, episode_id: int) -> None:
@@ -34,7 +36,7 @@ def _measure(uow: Uow, who: Caller, result_id: int) -> MeasureResult:
 
 
 @router.get("/episodes/{episode_id}/visits", response_model=list[VisitOut], responses=ERRORS)
-def list_visits(episode_id: int, who: Caller, uow: Uow) -> list[VisitOut]:
+def list_visits(episode_id: RecordId, who: Caller, uow: Uow) -> list[VisitOut]:
     """The episode's visits by number."""
     _require_episode(uow, who, episode_id)
     visits = uow.visits.list_for_episode(who.clinic_id, episode_id)
@@ -43,8 +45,8 @@ def list_visits(episode_id: int, who: Caller, uow: Uow) -> list[VisitOut]:
 
 
 @router.post("/episodes/{episode_id}/visits", status_code=201, response_model=VisitOut,
-             responses={**ERRORS, 409: {}})
-def create_visit(episode_id: int, body: VisitIn, who: Caller, uow: Uow, response: Response) -> VisitOut:
+             responses={**BODY_ERRORS, 409: {}})
+def create_visit(episode_id: RecordId, body: VisitIn, who: Caller, uow: Uow, response: Response) -> VisitOut:
     """Record a visit; 409 if the episode already has a visit with that number."""
     _require_episode(uow, who, episode_id)
     visit = uow.visits.add(who.clinic_id, episode_id, **body.model_dump())
@@ -54,7 +56,7 @@ def create_visit(episode_id: int, body: VisitIn, who: Caller, uow: Uow, response
 
 
 @router.get("/visits/{visit_id}", response_model=VisitOut, responses=ERRORS)
-def get_visit(visit_id: int, who: Caller, uow: Uow, response: Response) -> VisitOut:
+def get_visit(visit_id: RecordId, who: Caller, uow: Uow, response: Response) -> VisitOut:
     """One visit; the ETag is its version."""
     visit = _visit(uow, who, visit_id)
     commit_audited(uow, who, "read", "visit", visit_id, response=response, version=visit.version)
@@ -62,7 +64,7 @@ def get_visit(visit_id: int, who: Caller, uow: Uow, response: Response) -> Visit
 
 
 @router.patch("/visits/{visit_id}", response_model=VisitOut, responses=EDIT_ERRORS)
-def update_visit(visit_id: int, body: VisitPatch, request: Request, who: Caller, uow: Uow,
+def update_visit(visit_id: RecordId, body: VisitPatch, request: Request, who: Caller, uow: Uow,
                  response: Response) -> VisitOut:
     """Change a visit; 409 if someone else changed it since the version given."""
     version = expected_version(request, body.version)
@@ -73,7 +75,7 @@ def update_visit(visit_id: int, body: VisitPatch, request: Request, who: Caller,
 
 
 @router.delete("/visits/{visit_id}", status_code=204, responses=ERRORS)
-def delete_visit(visit_id: int, who: Caller, uow: Uow) -> Response:
+def delete_visit(visit_id: RecordId, who: Caller, uow: Uow) -> Response:
     """Delete a visit."""
     uow.visits.delete(who.clinic_id, visit_id)
     commit_audited(uow, who, "delete", "visit", visit_id)
@@ -81,7 +83,8 @@ def delete_visit(visit_id: int, who: Caller, uow: Uow) -> Response:
 
 
 @router.get("/episodes/{episode_id}/measures", response_model=list[MeasureOut], responses=ERRORS)
-def list_measures(episode_id: int, who: Caller, uow: Uow, measure_id: str | None = None) -> list[MeasureOut]:
+def list_measures(episode_id: RecordId, who: Caller, uow: Uow,
+                  measure_id: str | None = None) -> list[MeasureOut]:
     """The episode's measure results by date, optionally of one measure."""
     _require_episode(uow, who, episode_id)
     results = uow.measures.list_for_episode(who.clinic_id, episode_id, measure_id)
@@ -89,8 +92,10 @@ def list_measures(episode_id: int, who: Caller, uow: Uow, measure_id: str | None
     return [MeasureOut.model_validate(r) for r in results]
 
 
-@router.post("/episodes/{episode_id}/measures", status_code=201, response_model=MeasureOut, responses=ERRORS)
-def create_measure(episode_id: int, body: MeasureIn, who: Caller, uow: Uow, response: Response) -> MeasureOut:
+@router.post("/episodes/{episode_id}/measures", status_code=201, response_model=MeasureOut,
+             responses=BODY_ERRORS)
+def create_measure(episode_id: RecordId, body: MeasureIn, who: Caller, uow: Uow,
+                   response: Response) -> MeasureOut:
     """Record an outcome-measure result."""
     result = uow.measures.add(who.clinic_id, episode_id, **body.model_dump())
     commit_audited(uow, who, "create", "measure_result", result.id,
@@ -99,7 +104,7 @@ def create_measure(episode_id: int, body: MeasureIn, who: Caller, uow: Uow, resp
 
 
 @router.get("/measures/{result_id}", response_model=MeasureOut, responses=ERRORS)
-def get_measure(result_id: int, who: Caller, uow: Uow) -> MeasureOut:
+def get_measure(result_id: RecordId, who: Caller, uow: Uow) -> MeasureOut:
     """One measure result."""
     result = _measure(uow, who, result_id)
     commit_audited(uow, who, "read", "measure_result", result_id)
@@ -107,7 +112,7 @@ def get_measure(result_id: int, who: Caller, uow: Uow) -> MeasureOut:
 
 
 @router.delete("/measures/{result_id}", status_code=204, responses=ERRORS)
-def delete_measure(result_id: int, who: Caller, uow: Uow) -> Response:
+def delete_measure(result_id: RecordId, who: Caller, uow: Uow) -> Response:
     """Delete a measure result."""
     uow.measures.delete(who.clinic_id, result_id)
     commit_audited(uow, who, "delete", "measure_result", result_id)

@@ -1,0 +1,42 @@
+"""Regressions found by schemathesis: ids over 64 bits are 422, a non-JSON body is a documented 400."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from palpa.web.deps import MAX_RECORD_ID
+from tests.web.conftest import TestClient, World, bearer
+
+ID_PATHS = ["/api/patients/{id}", "/api/patients/{id}/episodes", "/api/episodes/{id}", "/api/visits/{id}",
+            "/api/episodes/{id}/visits", "/api/episodes/{id}/measures", "/api/measures/{id}",
+            "/api/assessments/{id}", "/api/episodes/{id}/report"]
+
+
+@pytest.mark.parametrize("path", ID_PATHS)
+def test_ids_beyond_64_bits_are_422_not_a_server_error(client: TestClient, tokens: dict[str, str],
+                                                       path: str) -> None:
+    h = bearer(tokens["clinician"])
+    too_big = client.get(path.format(id=MAX_RECORD_ID + 1), headers=h)
+    assert too_big.status_code == 422, too_big.text
+    assert too_big.json()["detail"][0]["loc"][0] == "path"
+    assert client.get(path.format(id=0), headers=h).status_code == 422
+    assert client.get(path.format(id=MAX_RECORD_ID), headers=h).status_code == 404
+
+
+def test_assess_episode_beyond_64_bits_is_422(client: TestClient, tokens: dict[str, str]) -> None:
+    r = client.post("/api/assess", params={"episode_id": MAX_RECORD_ID + 1}, content=b"{}",
+                    headers=bearer(tokens["clinician"]))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "episode_id"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("post", "/api/patients"), ("patch", "/api/patients/{patient}"),
+                                              ("post", "/api/episodes/{episode}/visits")])
+def test_body_that_is_not_json_is_a_documented_400(app: FastAPI, client: TestClient, tokens: dict[str, str],
+                                                   world: World, method: str, path: str) -> None:
+    ids = world.ids["A"]
+    r = client.request(method.upper(), path.format(**ids), content=b"\xff{not json",
+                       headers={**bearer(tokens["clinician"]), "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    template = path.replace("{patient}", "{patient_id}").replace("{episode}", "{episode_id}")
+    assert "400" in app.openapi()["paths"][template][method]["responses"]
