@@ -52,7 +52,8 @@ def test_visit_errors_are_by_the_field_and_keep_the_input(episode_id: int, clini
                                                "clinician": "B. Keep, PT"})
     r = clinician.post(f"/episodes/{episode_id}/visits/new", data=data)
     assert r.status_code == 422
-    assert 'id="err-tech-0-minutes"' in r.text and "Enter the minutes." in r.text
+    assert 'id="err-tech-0-minutes"' in r.text
+    assert "Enter the minutes, or choose — as the technique if it was not given." in r.text
     assert 'id="err-tech-1-technique"' in r.text
     assert 'value="B. Keep, PT"' in r.text and 'value="L4-L5 central PA"' in r.text
     assert "Cat-camel 10 cycles twice a day\nWalk daily</textarea>" in r.text

@@ -24,6 +24,7 @@ from palpa.web.pages.patients import episode_of, patient_of
 router = APIRouter(include_in_schema=False)
 MIN_ROWS = 3
 MAX_MINUTES = 240
+NOT_GIVEN = "Enter the minutes, or choose — as the {} if it was not {}."
 SINCE_LAST = (("better", "Better"), ("same", "About the same"), ("worse", "Worse"))
 
 
@@ -98,8 +99,9 @@ def read_visit(reader: FormReader, kb: KnowledgeBase, episode: Episode, number: 
     techniques = []
     for i in range(_rows(reader, "tech")):
         technique = reader.choice(f"tech-{i}-technique", "technique", kb.vocabulary.techniques)
-        minutes = reader.integer(f"tech-{i}-minutes", "the minutes", low=0, high=MAX_MINUTES,
-                                 required=technique is not None)
+        minutes = reader.integer(f"tech-{i}-minutes", "the minutes", low=0, high=MAX_MINUTES)
+        if technique is not None and minutes is None and f"tech-{i}-minutes" not in reader.errors:
+            reader.fail(f"tech-{i}-minutes", NOT_GIVEN.format("technique", "given"))
         grade = reader.choice(f"tech-{i}-grade", "grade", GRADES)
         target = reader.text(f"tech-{i}-target", "the target", max_length=200)
         if technique is None:
@@ -116,8 +118,9 @@ def read_visit(reader: FormReader, kb: KnowledgeBase, episode: Episode, number: 
     ids = [e.id for e in kb.exercises]
     for i in range(_rows(reader, "ex")):
         exercise = reader.choice(f"ex-{i}-id", "exercise", ids)
-        minutes = reader.integer(f"ex-{i}-minutes", "the minutes", low=0, high=MAX_MINUTES,
-                                 required=exercise is not None)
+        minutes = reader.integer(f"ex-{i}-minutes", "the minutes", low=0, high=MAX_MINUTES)
+        if exercise is not None and minutes is None and f"ex-{i}-minutes" not in reader.errors:
+            reader.fail(f"ex-{i}-minutes", NOT_GIVEN.format("exercise", "done"))
         dose = reader.text(f"ex-{i}-dose", "the dose", max_length=200)
         if exercise is None:
             if minutes is not None:
