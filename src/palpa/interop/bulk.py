@@ -26,7 +26,7 @@ from palpa.codec import CaseError, decode_case
 from palpa.core.knowledge import KnowledgeBase
 from palpa.core.models import Triage
 from palpa.interop import bulk_read
-from palpa.interop.bulk_read import ExportError, NotSorted, ReadStats, Resource
+from palpa.interop.bulk_read import ExportError, NotSorted, ReadStats
 from palpa.interop.fhir_import import Unmapped, case_from_resources, patient_id_of
 from palpa.interop.screening import screen_case
 from palpa.knowledge.loader import load_knowledge
@@ -204,21 +204,20 @@ def _write(result: PatientResult, out: BinaryIO, summary: Summary) -> None:
 
 # --- workers (fork: the knowledge base and code tables are inherited, loaded once) -------------
 
-def _screen_batch(batch: list[tuple[str, list[Resource]]],
+def _screen_batch(batch: list[tuple[str, list[bytes]]],
                   as_of: date | None) -> tuple[bytes, Summary]:
     kb = load_knowledge()
     summary = Summary()
     lines: list[bytes] = []
-    for pid, resources in batch:
-        result = screen_patient(pid, resources, kb, as_of)
+    for pid, raws in batch:
+        result = screen_patient(pid, [orjson.loads(r) for r in raws], kb, as_of)
         summary.add(result)
         lines.append(result.encode() + b"\n")
     return b"".join(lines), summary
 
 
 def _screen_partition(path: Path, as_of: date | None) -> tuple[bytes, Summary]:
-    return _screen_batch([(pid, [orjson.loads(r) for r in raws])
-                          for pid, raws in bulk_read.read_partition(path)], as_of)
+    return _screen_batch(bulk_read.read_partition(path), as_of)
 
 
 def _warm_up(kb: KnowledgeBase) -> None:
@@ -229,9 +228,9 @@ def _warm_up(kb: KnowledgeBase) -> None:
     present_findings("warm-up")
 
 
-def _batches(groups: Iterator[tuple[str, list[Resource]]],
-             ) -> Iterator[list[tuple[str, list[Resource]]]]:
-    batch: list[tuple[str, list[Resource]]] = []
+def _batches(groups: Iterator[tuple[str, list[bytes]]],
+             ) -> Iterator[list[tuple[str, list[bytes]]]]:
+    batch: list[tuple[str, list[bytes]]] = []
     for group in groups:
         batch.append(group)
         if len(batch) == BATCH:
@@ -247,11 +246,11 @@ def _run_sorted(files: Sequence[Path], out: BinaryIO, kb: KnowledgeBase, as_of: 
                 jobs: int, progress: Progress, stats: ReadStats) -> Summary:
     summary = Summary()
     progress.phase("screening (sorted: one streaming pass)", sum(p.stat().st_size for p in files))
-    groups = bulk_read.merge_sorted(files, patient_id_of, stats, progress.advance)
     if jobs <= 1:
-        for pid, resources in groups:
+        for pid, resources in bulk_read.merge_sorted(files, patient_id_of, stats, progress.advance):
             _write(screen_patient(pid, resources, kb, as_of), out, summary)
         return summary
+    groups = bulk_read.merge_sorted_lines(files, patient_id_of, stats, progress.advance)
     _warm_up(kb)
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         window: list[multiprocessing.pool.AsyncResult[tuple[bytes, Summary]]] = []
@@ -321,6 +320,8 @@ def screen_export(source: Path, out: BinaryIO, *, order: Order = "auto", as_of: 
     files = bulk_read.export_files(source)
     progress = progress or _Silent()
     parts = bulk_read.partition_count(files, partition_bytes)
+    if jobs > 1:  # enough partitions to keep every worker busy
+        parts = min(bulk_read.MAX_PARTITIONS, max(parts, 4 * jobs))
     stats = ReadStats()
     fallback: str | None = None
     if order == "unsorted":
