@@ -40,3 +40,14 @@ def test_body_that_is_not_json_is_a_documented_400(app: FastAPI, client: TestCli
     assert r.status_code == 400, r.text
     template = path.replace("{patient}", "{patient_id}").replace("{episode}", "{episode_id}")
     assert "400" in app.openapi()["paths"][template][method]["responses"]
+
+
+def test_sign_in_422_with_a_message_matches_its_documented_schema(app: FastAPI, client: TestClient,
+                                                                  world: World) -> None:
+    r = client.post("/api/sign-in", json={"email": "clin@a.test", "password": "x", "clinic": "clinic-a",
+                                          "clinic_id": world.clinic_a})
+    assert r.status_code == 422 and isinstance(r.json()["detail"], str)
+    documented = app.openapi()["paths"]["/api/sign-in"]["post"]["responses"]["422"]
+    assert documented["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    not_json = client.post("/api/sign-in", content=b"\xff", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from palpa.store.auth_repo import TokenRepository
 from palpa.store.models import User
 from palpa.web.deps import CSRF_COOKIE, SESSION_COOKIE, Caller, Uow
-from palpa.web.schemas import SignedIn, SignIn
+from palpa.web.schemas import ErrorOut, SignedIn, SignIn
 from palpa.web.security import SignInLimiter, new_token, token_hash, verify_password
 
 SESSION_TTL = dt.timedelta(hours=12)
@@ -35,7 +35,8 @@ def _find_user(uow: Uow, body: SignIn) -> User | None:
     return users[0] if len(users) == 1 else None
 
 
-@router.post("/sign-in", response_model=SignedIn, responses={401: {}, 429: {}})
+@router.post("/sign-in", response_model=SignedIn,
+             responses={400: {}, 401: {}, 422: {"model": ErrorOut}, 429: {}})
 def sign_in(body: SignIn, request: Request, response: Response, uow: Uow) -> SignedIn:
     """Check the credentials; set the session cookie and return an API token and the CSRF token."""
     limiter: SignInLimiter = request.app.state.sign_in_limiter

@@ -28,6 +28,12 @@ class SignIn(StrictModel):
     clinic_id: int | None = None
 
 
+class ErrorOut(BaseModel):
+    """An error: a message, or (for a request that fails validation) a list of errors naming each field."""
+
+    detail: str | list[dict[str, Any]]
+
+
 class SignedIn(BaseModel):
     """The signed-in user, a bearer token for programs and the CSRF token for cookie writes."""
 
