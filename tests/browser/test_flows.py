@@ -24,6 +24,11 @@ def _page(browser: Any) -> Any:
     return context.new_page()
 
 
+def _scroll_to(locator: Any) -> None:
+    """Put the element at the top of the window (for a screenshot of what follows it)."""
+    locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
 def _sign_in(page: Any, server: Server, shots: Path | None = None) -> None:
     from playwright.sync_api import expect
 
@@ -72,6 +77,7 @@ def test_red_flag_intake_shows_the_emergency_banner(browser: Any, server: Server
     page.get_by_label("Bladder dysfunction new").check()
     note = "Numb down below since this morning, trouble passing urine."
     page.get_by_label("Clinical note (free text)").fill(note)
+    _scroll_to(page.get_by_role("heading", name="Findings", exact=True))
     page.screenshot(path=shots / "intake.png")
     page.get_by_role("button", name="Assess").click()
     banner = page.locator("#triage")
@@ -101,8 +107,7 @@ def test_benign_episode_from_plan_to_visit_measures_chart_and_handout(browser: A
     expect(page.locator("#triage")).to_contain_text("No red flags")
     plan = page.locator("#plan")
     expect(plan).to_contain_text("Cat-camel")
-    plan.scroll_into_view_if_needed()
-    page.locator("h2", has_text="Plan").scroll_into_view_if_needed()
+    _scroll_to(page.get_by_role("heading", name="Plan", exact=True))
     page.screenshot(path=shots / "assessment-plan.png")
 
     page.get_by_role("link", name="Record a visit").click()
@@ -147,7 +152,7 @@ def test_benign_episode_from_plan_to_visit_measures_chart_and_handout(browser: A
     page.get_by_role("link", name="Progress").click()
     expect(page.locator("#alerts")).to_be_visible()
     expect(page.locator("#chart svg")).to_be_visible()
-    page.screenshot(path=shots / "progress.png")
+    page.screenshot(path=shots / "progress.png", full_page=True)
     page.set_viewport_size({"width": 820, "height": 1180})
     page.get_by_role("link", name="Patients").first.click()
     page.screenshot(path=shots / "patients-tablet.png")
