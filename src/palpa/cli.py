@@ -235,12 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_knowledge)
     from palpa import episode_cli, ops_cli, score_cli
     from palpa.notes import cli as notes_cli
-    from palpa.interop import fhir_cli
+    from palpa.interop import fhir_cli, screen_cli
     from palpa.reports import handout_cli
 
     score_cli.add_parser(sub)
     episode_cli.add_parsers(sub)
     fhir_cli.add_parsers(sub)
+    screen_cli.add_parsers(sub)
     notes_cli.add_parser(sub)
     ops_cli.add_parsers(sub)
     handout_cli.add_parser(sub)
