@@ -75,7 +75,7 @@ def patient_id_of(resource: Mapping[str, Any]) -> str | None:
         return rid if isinstance(rid, str) and rid else None
     for key in ("subject", "patient"):
         ref = resource.get(key)
-        if isinstance(ref, Mapping):
+        if isinstance(ref, dict):
             text = ref.get("reference")
             if isinstance(text, str) and (text.startswith("urn:") or "Patient/" in text):
                 return _reference_id(text)
@@ -98,13 +98,13 @@ def _parse_date(value: Any) -> tuple[date, bool] | None:
 
 def _codings(concept: Any) -> list[tuple[str | None, str | None, str | None]]:
     """(system, code, display) of each coding of a CodeableConcept; its text alone if no coding."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return []
     out: list[tuple[str | None, str | None, str | None]] = []
     codings = concept.get("coding")
     if isinstance(codings, list):
         for c in codings:
-            if isinstance(c, Mapping):
+            if isinstance(c, dict):
                 system, code, display = c.get("system"), c.get("code"), c.get("display")
                 out.append((system if isinstance(system, str) else None,
                             code if isinstance(code, str) else None,
@@ -127,7 +127,7 @@ def _effective(resource: Mapping[str, Any]) -> str:
         if isinstance(value, str):
             return value
     period = resource.get("effectivePeriod")
-    if isinstance(period, Mapping):
+    if isinstance(period, dict):
         for key in ("end", "start"):
             if isinstance(period.get(key), str):
                 return str(period[key])
@@ -137,7 +137,7 @@ def _effective(resource: Mapping[str, Any]) -> str:
 def _number(resource: Mapping[str, Any]) -> float | None:
     """An Observation's numeric value (valueQuantity.value or valueInteger), else None."""
     q = resource.get("valueQuantity")
-    if isinstance(q, Mapping):
+    if isinstance(q, dict):
         v = q.get("value")
         if isinstance(v, int | float) and not isinstance(v, bool):
             return float(v)
@@ -216,7 +216,7 @@ class _Reader:
         onset = r.get("onsetDateTime")
         if not isinstance(onset, str):
             period = r.get("onsetPeriod")
-            onset = period.get("start") if isinstance(period, Mapping) else None
+            onset = period.get("start") if isinstance(period, dict) else None
         onset_text = onset if isinstance(onset, str) else ""
         if complaint is not None or (site is not None and not found):
             self.regions.append((2, onset_text, self.order, site or complaint or "", r))
@@ -285,7 +285,7 @@ class _Reader:
                         return True
                 if display and display.strip().lower() in t.absent_words:
                     return False
-            text = concept.get("text") if isinstance(concept, Mapping) else None
+            text = concept.get("text") if isinstance(concept, dict) else None
             if isinstance(text, str) and text.strip().lower() in t.absent_words:
                 return False
             return None
@@ -341,14 +341,14 @@ class _Reader:
         answers: dict[str, int] = {}
         items = r.get("item")
         for item in items if isinstance(items, list) else ():
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
             link, answer = item.get("linkId"), item.get("answer")
             if not isinstance(link, str) or not isinstance(answer, list) or not answer:
                 continue
-            a = answer[0] if isinstance(answer[0], Mapping) else {}
+            a = answer[0] if isinstance(answer[0], dict) else {}
             value: Any = a.get("valueInteger", a.get("valueBoolean"))
-            if value is None and isinstance(a.get("valueCoding"), Mapping):
+            if value is None and isinstance(a.get("valueCoding"), dict):
                 value = a["valueCoding"].get("code")
             if isinstance(value, bool):
                 value = int(value)
@@ -444,7 +444,7 @@ class _Reader:
         onset_type: str | None = None
         extensions = r.get("extension")
         for ext in extensions if isinstance(extensions, list) else ():
-            if isinstance(ext, Mapping) and ext.get("url") == self.t.palpa.onset_extension:
+            if isinstance(ext, dict) and ext.get("url") == self.t.palpa.onset_extension:
                 code = ext.get("valueCode")
                 if code in load_knowledge().vocabulary.onsets:
                     onset_type = str(code)
@@ -489,7 +489,7 @@ def case_from_resources(patient_id: str, resources: Iterable[Mapping[str, Any]],
     """One patient's resources as a contract case; unmapped codes and problems are reported."""
     reader = _Reader(patient_id, load_code_tables(), as_of or date.today())
     for resource in resources:
-        if isinstance(resource, Mapping):
+        if isinstance(resource, dict):
             reader.read(resource)
         else:
             reader.problems.append(f"not a resource (a JSON object): {type(resource).__name__}")
@@ -514,7 +514,7 @@ def _group(resources: Iterable[tuple[str, Mapping[str, Any]]], full_urls: Mappin
 
 def _bundle_resources(bundle: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(location, resource) for each entry of a Bundle (FhirInputError names the entry and field)."""
-    if not isinstance(bundle, Mapping):
+    if not isinstance(bundle, dict):
         raise FhirInputError(f"{where}: expected a JSON object (a FHIR Bundle)")
     if bundle.get("resourceType") != "Bundle":
         raise FhirInputError(
@@ -523,10 +523,10 @@ def _bundle_resources(bundle: Any, where: str) -> Iterator[tuple[str, Mapping[st
     if not isinstance(entries, list):
         raise FhirInputError(f"{where}: field 'entry': expected a list")
     for i, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise FhirInputError(f"{where}: field 'entry[{i}]': expected an object")
         resource = entry.get("resource")
-        if not isinstance(resource, Mapping):
+        if not isinstance(resource, dict):
             raise FhirInputError(f"{where}: field 'entry[{i}].resource': missing or not an object")
         _check_resource(resource, where, f"entry[{i}].resource.")
         yield f"entry[{i}]", resource
