@@ -47,7 +47,8 @@ def age_on(born: dt.date | None, day: dt.date) -> int | None:
 def _form_context(request: Request, episode: Episode, patient: Patient, values: dict[str, Any],
                   checked: list[str], errors: dict[str, str]) -> dict[str, Any]:
     kb = knowledge(request)
-    region = values.get("region") if values.get("region") in kb.vocabulary.regions else episode.region
+    chosen = values.get("region")
+    region = chosen if isinstance(chosen, str) and chosen in kb.vocabulary.regions else episode.region
     return {"episode": episode, "patient": patient, "values": values, "errors": errors,
             "checked": set(checked), "groups": finding_groups(kb, region), "regions": region_options(request),
             "onsets": [(o, kb.vocabulary.definitions.get(o, o)) for o in kb.vocabulary.onsets],

@@ -74,9 +74,9 @@ def finding_groups(kb: KnowledgeBase, region: str) -> list[FindingGroup]:
     presentation: list[str] = []
     for _, ind in kb.indications_by_region.get(region, ()):
         presentation.extend(c for combo in ind.combos for c in combo.codes)
-    for rule in kb.prediction_rules:
-        if region in rule.regions:
-            presentation.extend(c.code for c in rule.criteria if c.code and c.code in kb.finding_index)
+    for prediction in kb.prediction_rules:
+        if region in prediction.regions:
+            presentation.extend(c.code for c in prediction.criteria if c.code and c.code in kb.finding_index)
     for codes in kb.params.tissue_findings.values():
         presentation.extend(codes)
     order = kb.finding_index
