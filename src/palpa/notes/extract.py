@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from palpa.notes.context import Status, classify
-from palpa.notes.lexicon import ContextRules, Lexicon, load_context, load_lexicon, longest
+from palpa.notes.lexicon import ContextRules, Lexicon, load_context, load_lexicon
 
 # Same-length substitutions, so every span found in the working text is a span of the note.
 _NORMALISE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
                             "\u2014": "-", "\u00a0": " ", "\u2212": "-"})
 _LONG_WORD = re.compile(r"[A-Za-z]{7,}")
+# A quote that opens or closes quoted words (not an apostrophe inside a word: "can't", "Hoffmann's") reads
+# as a space, so that "numbness 'down below'" matches like "numbness down below"; same length, so spans hold.
+_QUOTE_MARK = re.compile(r"(?<![A-Za-z])['\"]|['\"](?![A-Za-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +75,11 @@ def _fuzzy(text: str, taken: list[tuple[int, int]], lex: Lexicon) -> list[tuple[
 def find_findings(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     """Lexicon matches (start, end, code): the longest wins an overlap; equal spans keep every code."""
     best: dict[tuple[int, str], int] = {}
+    codes, owners = lex.codes, lex.owners
     for hit in lex.matcher.hits(text):
-        key = (hit.start, lex.codes[hit.index])
-        end = hit.end
-        if len(lex.patterns[hit.index]) > 1:
-            end = longest(lex, hit.index, text, hit.start, hit.end)
-        best[key] = max(best.get(key, 0), end)
+        key = (hit.start, codes[owners[hit.index]])
+        if hit.end > best.get(key, 0):
+            best[key] = hit.end
     ranked = sorted(((s, e, c) for (s, c), e in best.items()), key=lambda t: (t[0] - t[1], t[0]))
     kept: list[tuple[int, int, str]] = []
     for s, e, c in ranked:
@@ -91,7 +93,7 @@ def find_findings(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
 def extract(note: str) -> list[Mention]:
     """Every finding mentioned in `note`, in note order, each with its status and deciding cue."""
     lex, rules = _knowledge()
-    text = note.translate(_NORMALISE)
+    text = _QUOTE_MARK.sub(" ", note.translate(_NORMALISE))
     spans = find_findings(text, lex)
     statuses = classify(text, spans, lex.current_only, rules)
     return [Mention(code, s, e, note[s:e], status, cue)

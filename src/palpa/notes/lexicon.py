@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -71,26 +71,12 @@ class Lexicon:
 
     codes: tuple[str, ...]  # per pattern group; "" for an ignore pattern
     patterns: tuple[tuple[str, ...], ...]  # per pattern group, its patterns' regexes
-    matcher: MultiMatcher
+    matcher: MultiMatcher  # over every pattern on its own, so each is tried only where it can start
+    owners: tuple[int, ...]  # per pattern of the matcher, its group
     current_only: frozenset[str]
     fuzzy_words: Mapping[str, tuple[str, ...]]  # literal word -> its codes
     fuzzy_index: Mapping[str, tuple[str, ...]]  # word or word less one letter -> literal words
     fuzzy_exclude: frozenset[str]  # real words one edit from a literal word: never corrected
-
-
-@cache
-def compiled(regex: str) -> re.Pattern[str]:
-    """One pattern's regex, compiled on first use."""
-    return re.compile(regex, FLAGS)
-
-
-def longest(lex: Lexicon, index: int, text: str, start: int, end: int) -> int:
-    """The end of the longest match at `start` among the patterns of group `index` (at least `end`)."""
-    for regex in lex.patterns[index]:
-        m = compiled(regex).match(text, start)
-        if m is not None and m.end() > end:
-            end = m.end()
-    return end
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +151,8 @@ def to_regex(file: str, entry: str, field: str, raw: str, macros: Mapping[str, s
     return f"{head}(?:{body}){tail}"
 
 
-def check_regex(file: str, entry: str, field: str, raw: str, regex: str) -> None:
-    """KnowledgeError when `regex` (made from pattern `raw`) is invalid, captures, or matches ''."""
+def check_regex(file: str, entry: str, field: str, raw: str, regex: str) -> re.Pattern[str]:
+    """`regex` compiled; KnowledgeError when it (from pattern `raw`) is invalid, captures or matches ''."""
     try:
         compiled = re.compile(regex, FLAGS)
     except re.error as err:
@@ -175,6 +161,7 @@ def check_regex(file: str, entry: str, field: str, raw: str, regex: str) -> None
         raise KnowledgeError(file, entry, field, f"pattern {raw!r} has a capturing group; use (?:...)")
     if compiled.fullmatch(""):
         raise KnowledgeError(file, entry, field, f"pattern {raw!r} matches the empty string")
+    return compiled
 
 
 Check = tuple[str, str, str, str, str]  # file, entry, field, pattern as written, its regex
@@ -228,11 +215,10 @@ def load_lexicon(directory: Path = KNOWLEDGE_DIR) -> Lexicon:
     entries = _entries(f, head.findings, LexiconEntry, "code")
     known = vocabulary_findings(directory)
     codes: list[str] = []
-    groups: list[str] = []
     seen: set[str] = set()
     fuzzy: dict[str, list[str]] = {}
     checks: list[list[Check]] = []
-    members: list[tuple[str, ...]] = []
+    members: list[tuple[str, ...]] = []  # per group, its patterns' regexes
     for e in entries:
         if e.code not in known:
             raise KnowledgeError(f, e.code, "code", f"unknown finding code {e.code!r}")
@@ -248,7 +234,6 @@ def load_lexicon(directory: Path = KNOWLEDGE_DIR) -> Lexicon:
             checks[-1].append((f, e.code, "patterns", p, regexes[-1]))
         codes.append(e.code)
         members.append(tuple(regexes))
-        groups.append("|".join(regexes))
         for p in e.patterns:
             word = p.strip().lower()
             if len(word) >= FUZZY_MIN and _LITERAL_WORD.fullmatch(word):
@@ -262,13 +247,14 @@ def load_lexicon(directory: Path = KNOWLEDGE_DIR) -> Lexicon:
         checks.append(ignore)
         codes.append("")
         members.append(tuple(check[4] for check in ignore))
-        groups.append("|".join(members[-1]))
     index: dict[str, list[str]] = {}
     for word in fuzzy:
         for variant in {word} | _deletions(word):
             index.setdefault(variant, []).append(word)
+    owners = tuple(g for g, regexes in enumerate(members) for _ in regexes)
     return Lexicon(
-        codes=tuple(codes), patterns=tuple(members), matcher=build_matcher(checks, groups),
+        codes=tuple(codes), patterns=tuple(members), owners=owners,
+        matcher=MultiMatcher([check_regex(*check) for group_checks in checks for check in group_checks]),
         current_only=frozenset(e.code for e in entries if e.current_only),
         fuzzy_words={w: tuple(c) for w, c in fuzzy.items()},
         fuzzy_index={v: tuple(ws) for v, ws in index.items()},

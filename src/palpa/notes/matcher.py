@@ -111,12 +111,13 @@ class MultiMatcher:
     """Every pattern's match at every position; each pattern is tried only where the next two
     characters can start it (a table from those characters to patterns)."""
 
-    def __init__(self, patterns: Sequence[str], enclosing: frozenset[int] = frozenset()) -> None:
-        self.regexes = tuple(re.compile(p, FLAGS) for p in patterns)
+    def __init__(self, patterns: Sequence[str | re.Pattern[str]],
+                 enclosing: frozenset[int] = frozenset()) -> None:
+        self.regexes = tuple(p if isinstance(p, re.Pattern) else re.compile(p, FLAGS) for p in patterns)
         by_key: dict[str, set[int]] = {}
         anywhere: set[int] = set()
-        for i, p in enumerate(patterns):
-            keys = prefixes(p)
+        for i, regex in enumerate(self.regexes):
+            keys = prefixes(regex.pattern)
             if keys is None:
                 anywhere.add(i)
             else:
