@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 
 from palpa.web.deps import MAX_RECORD_ID
 from tests.web.conftest import TestClient, World, bearer
 
+CASE = Path(__file__).resolve().parents[1] / "cases" / "ankle_acute_sprain_high_irritability.json"
 ID_PATHS = ["/api/patients/{id}", "/api/patients/{id}/episodes", "/api/episodes/{id}", "/api/visits/{id}",
             "/api/episodes/{id}/visits", "/api/episodes/{id}/measures", "/api/measures/{id}",
             "/api/assessments/{id}", "/api/episodes/{id}/report"]
@@ -51,3 +54,28 @@ def test_sign_in_422_with_a_message_matches_its_documented_schema(app: FastAPI, 
     assert documented["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     not_json = client.post("/api/sign-in", content=b"\xff", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400
+
+
+def test_nul_character_is_422_naming_the_field(client: TestClient, tokens: dict[str, str],
+                                               world: World) -> None:
+    h = bearer(tokens["clinician"])
+    r = client.post(f"/api/episodes/{world.ids['A']['episode']}/visits", headers=h,
+                    json={"number": 77, "date": "2026-02-01", "data": {"notes": ["ok", "bad\u0000"]}})
+    assert r.status_code == 422 and "data.notes[1]" in r.text
+    assert client.post("/api/patients", json={"name": "a\u0000b"}, headers=h).status_code == 422
+    assert client.get("/api/patients", params={"name": "a\u0000"}, headers=h).status_code == 422
+    case = CASE.read_text().replace('"id": "', '"id": "\\u0000', 1)
+    episode = {"episode_id": world.ids["A"]["episode"]}
+    stored = client.post("/api/assess", params=episode, content=case, headers=h)
+    assert stored.status_code == 422 and "case.id" in stored.text
+
+
+def test_numbers_beyond_32_bits_are_422(client: TestClient, tokens: dict[str, str], world: World) -> None:
+    h = bearer(tokens["clinician"])
+    r = client.post(f"/api/episodes/{world.ids['A']['episode']}/visits", headers=h,
+                    json={"number": 2**31, "date": "2026-02-01"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "number"]
+    pid = world.ids["A"]["patient"]
+    assert client.patch(f"/api/patients/{pid}", json={"version": 2**31}, headers=h).status_code == 422
+    huge_etag = {**h, "If-Match": f'"{2**40}"'}
+    assert client.patch(f"/api/patients/{pid}", json={}, headers=huge_etag).status_code == 400

@@ -13,6 +13,7 @@ from palpa.core.knowledge import KnowledgeBase
 from palpa.service import assess_json_case
 from palpa.store import NotFoundError
 from palpa.web.deps import MAX_RECORD_ID, Caller, RecordId, Uow, commit_audited
+from palpa.web.schemas import nul_path
 
 router = APIRouter(prefix="/api", tags=["assess"])
 CASE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
@@ -38,6 +39,9 @@ def assess_case(request: Request, who: Caller, uow: Uow, body: Annotated[bytes, 
         if uow.episodes.get(who.clinic_id, episode_id) is None:
             raise NotFoundError("episode", episode_id)
         case = orjson.loads(body)
+        where = nul_path(case, "case")
+        if where:
+            raise HTTPException(422, f"field '{where}': text may not contain the NUL character (\\u0000)")
         row = uow.assessments.save(who.clinic_id, assessment, case=case, episode_id=episode_id,
                                    knowledge_version=kb.version)
         commit_audited(uow, who, "create", "assessment", row.id)

@@ -112,7 +112,7 @@ def expected_version(request: Request, body_version: int | None) -> int:
     header = request.headers.get("if-match")
     if header:
         raw = header.strip().removeprefix("W/").strip('"')
-        if not raw.isdigit():
+        if not raw.isdigit() or int(raw) > 2**31 - 1:
             raise HTTPException(400, "If-Match must be the ETag of the record, e.g. \"3\"")
         return int(raw)
     if body_version is None:

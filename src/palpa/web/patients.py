@@ -11,6 +11,7 @@ from palpa.store import NotFoundError
 from palpa.store.models import Episode, Patient
 from palpa.web.deps import Caller, RecordId, Uow, commit_audited, expected_version
 from palpa.web.schemas import (
+    NO_NUL,
     EpisodeIn,
     EpisodeOut,
     EpisodePatch,
@@ -42,7 +43,8 @@ def _episode(uow: Uow, who: Caller, episode_id: int) -> Episode:
 
 
 @router.get("/patients", response_model=PatientPage, responses=ERRORS)
-def list_patients(who: Caller, uow: Uow, name: Annotated[str | None, Query(max_length=200)] = None,
+def list_patients(who: Caller, uow: Uow,
+                  name: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
                   born_from: dt.date | None = None, born_to: dt.date | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Annotated[int, Query(ge=0)] = 0) -> PatientPage:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from palpa.store import NotFoundError
 from palpa.store.models import MeasureResult, Visit
 from palpa.web.deps import Caller, RecordId, Uow, commit_audited, expected_version
-from palpa.web.schemas import MeasureIn, MeasureOut, VisitIn, VisitOut, VisitPatch
+from palpa.web.schemas import NO_NUL, MeasureIn, MeasureOut, VisitIn, VisitOut, VisitPatch
 
 router = APIRouter(prefix="/api", tags=["records"])
 ERRORS: dict[int | str, dict[str, object]] = {401: {}, 403: {}, 404: {}}
@@ -84,7 +86,8 @@ def delete_visit(visit_id: RecordId, who: Caller, uow: Uow) -> Response:
 
 @router.get("/episodes/{episode_id}/measures", response_model=list[MeasureOut], responses=ERRORS)
 def list_measures(episode_id: RecordId, who: Caller, uow: Uow,
-                  measure_id: str | None = None) -> list[MeasureOut]:
+                  measure_id: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
+                  ) -> list[MeasureOut]:
     """The episode's measure results by date, optionally of one measure."""
     _require_episode(uow, who, episode_id)
     results = uow.measures.list_for_episode(who.clinic_id, episode_id, measure_id)

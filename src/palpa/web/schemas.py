@@ -5,17 +5,51 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 # JSON has no date type: dates alone are read from ISO strings; every other field stays strict.
 IsoDate = Annotated[dt.date, Strict(False)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Text of a query parameter: any character but NUL.
+NO_NUL = "^[^\\x00]*$"
+# Version and visit numbers are stored as 32-bit integers; ids as 64-bit ones.
+INT32_MAX = 2**31 - 1
+Version = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Count = Annotated[int, Field(ge=1, le=INT32_MAX)]
+ClinicId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def nul_path(value: Any, where: str) -> str | None:
+    """The path of the first text (key or value) holding NUL, which PostgreSQL cannot store; else None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_path(key, f"{where}.{key!r}") or nul_path(item, f"{where}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
 
 
 class StrictModel(BaseModel):
     """Base of every request body."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_character(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                where = nul_path(value, str(key))
+                if where:
+                    raise ValueError(f"field '{where}': text may not contain the NUL character (\\u0000)")
+        return data
 
 
 class SignIn(StrictModel):
@@ -25,7 +59,7 @@ class SignIn(StrictModel):
     email: Annotated[str, Field(min_length=3, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=1000)]
     clinic: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    clinic_id: int | None = None
+    clinic_id: ClinicId | None = None
 
 
 class ErrorOut(BaseModel):
@@ -62,7 +96,7 @@ class PatientPatch(StrictModel):
     date_of_birth: IsoDate | None = None
     sex: Annotated[str, Field(max_length=20)] | None = None
     external_ref: Annotated[str, Field(max_length=100)] | None = None
-    version: int | None = None
+    version: Version | None = None
 
 
 class PatientOut(BaseModel):
@@ -100,7 +134,7 @@ class EpisodePatch(StrictModel):
     region: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     start_date: IsoDate | None = None
     status: Annotated[str, Field(min_length=1, max_length=20)] | None = None
-    version: int | None = None
+    version: Version | None = None
 
 
 class EpisodeOut(BaseModel):
@@ -118,7 +152,7 @@ class EpisodeOut(BaseModel):
 class VisitIn(StrictModel):
     """A new visit."""
 
-    number: Annotated[int, Field(ge=1)]
+    number: Count
     date: IsoDate
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -126,10 +160,10 @@ class VisitIn(StrictModel):
 class VisitPatch(StrictModel):
     """Changes to a visit."""
 
-    number: Annotated[int, Field(ge=1)] | None = None
+    number: Count | None = None
     date: IsoDate | None = None
     data: dict[str, Any] | None = None
-    version: int | None = None
+    version: Version | None = None
 
 
 class VisitOut(BaseModel):
@@ -150,7 +184,7 @@ class MeasureIn(StrictModel):
     measure_id: Annotated[str, Field(min_length=1, max_length=50)]
     score: dict[str, Any]
     date: IsoDate
-    visit_number: Annotated[int, Field(ge=1)] | None = None
+    visit_number: Count | None = None
 
 
 class MeasureOut(BaseModel):
