@@ -12,6 +12,7 @@ from palpa.knowledge.loader import load_knowledge
 from palpa.store import ConflictError, NotFoundError, db, make_engine, make_session_factory
 from palpa.web import assess, audit_api, auth, episode_report, fhir_api, patients, records
 from palpa.web.cds import include_cds
+from palpa.web.pages import include_pages
 from palpa.web.security import SignInLimiter
 
 
@@ -39,6 +40,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     for module in (auth, patients, records, assess, audit_api, episode_report, fhir_api):
         app.include_router(module.router)
     include_cds(app)
+    include_pages(app)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(IntegrityError, _integrity)
