@@ -210,7 +210,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from palpa.store.db import database_url, upgrade
 
     upgrade(database_url())
-    print(f"Palpa API on http://{args.host}:{args.port}/ (OpenAPI docs at /docs)", flush=True)
+    print(f"Palpa on http://{args.host}:{args.port}/ (sign in there; JSON API under /api, docs at /docs)",
+          flush=True)
     uvicorn.run("palpa.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True)
     return 0
@@ -234,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--sources", action="store_true", help="list every cited source")
     k.set_defaults(func=cmd_knowledge)
     from palpa import episode_cli, ops_cli, score_cli
-    from palpa.notes import cli as notes_cli
     from palpa.interop import fhir_cli, screen_cli
+    from palpa.notes import cli as notes_cli
     from palpa.reports import handout_cli
 
     score_cli.add_parser(sub)
@@ -245,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     notes_cli.add_parser(sub)
     ops_cli.add_parsers(sub)
     handout_cli.add_parser(sub)
-    s = sub.add_parser("serve", help="run the web API (database: PALPA_DATABASE_URL, else embedded SQLite)")
+    s = sub.add_parser("serve", help="run the web app and API (PALPA_DATABASE_URL, else embedded SQLite)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
