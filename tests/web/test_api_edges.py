@@ -79,3 +79,8 @@ def test_numbers_beyond_32_bits_are_422(client: TestClient, tokens: dict[str, st
     assert client.patch(f"/api/patients/{pid}", json={"version": 2**31}, headers=h).status_code == 422
     huge_etag = {**h, "If-Match": f'"{2**40}"'}
     assert client.patch(f"/api/patients/{pid}", json={}, headers=huge_etag).status_code == 400
+
+
+def test_patient_page_offset_beyond_32_bits_is_422(client: TestClient, tokens: dict[str, str]) -> None:
+    r = client.get("/api/patients", params={"offset": 2**63}, headers=bearer(tokens["clinician"]))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "offset"]

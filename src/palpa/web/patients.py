@@ -11,6 +11,7 @@ from palpa.store import NotFoundError
 from palpa.store.models import Episode, Patient
 from palpa.web.deps import Caller, RecordId, Uow, commit_audited, expected_version
 from palpa.web.schemas import (
+    INT32_MAX,
     NO_NUL,
     EpisodeIn,
     EpisodeOut,
@@ -47,7 +48,7 @@ def list_patients(who: Caller, uow: Uow,
                   name: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
                   born_from: dt.date | None = None, born_to: dt.date | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> PatientPage:
+                  offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0) -> PatientPage:
     """Patients of the clinic by name, filtered by name substring and date-of-birth range."""
     page = uow.patients.list(who.clinic_id, name=name, born_from=born_from, born_to=born_to,
                              limit=limit, offset=offset)
