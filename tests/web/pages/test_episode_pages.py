@@ -127,3 +127,22 @@ def test_measure_pages_offer_single_score_instruments_only(episode_id: int, clin
     page = clinician.get(f"/episodes/{episode_id}/measures/new").text
     assert "?measure=nprs" in page and "?measure=odi" in page and "?measure=fabq" not in page
     assert clinician.get(f"/episodes/{episode_id}/measures/new?measure=fabq").status_code == 404
+
+
+def test_new_red_flag_finding_at_a_visit_raises_a_reassessment_alert(
+        pages_app: FastAPI, seeded: Seeded, episode_id: int, clinician: TestClient) -> None:
+    form = clinician.get(f"/episodes/{episode_id}/visits/new").text
+    assert form.index('value="saddle_anesthesia"') < form.index('value="segmental_hypomobility"')
+    bad = clinician.post(f"/episodes/{episode_id}/visits/new",
+                         data=_visit(clinician, dt.date.today(), {"new_findings": "numb_toes"}))
+    assert bad.status_code == 422 and "Unknown finding &#39;numb_toes&#39;" in bad.text
+    r = clinician.post(f"/episodes/{episode_id}/visits/new",
+                       data=_visit(clinician, dt.date.today(), {"new_findings": "saddle_anesthesia"}),
+                       follow_redirects=False)
+    assert r.status_code == 303
+    with UnitOfWork(pages_app.state.session_factory) as uow:
+        [visit] = uow.visits.list_for_episode(seeded.clinic_a, episode_id)
+        assert visit.data["new_findings"] == ["saddle_anesthesia"]
+    progress = clinician.get(f"/episodes/{episode_id}/progress").text
+    assert "New red-flag finding(s) recorded at visit 1: saddle_anesthesia" in progress
+    assert "Stop manual therapy today" in progress

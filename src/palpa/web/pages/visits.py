@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from palpa.core.episode import ADVERSE_SEVERITIES, GRADES, Visit, validate_visit
 from palpa.core.knowledge import KnowledgeBase
+from palpa.core.screening import red_flag_codes
 from palpa.knowledge.episode_loader import load_billing
 from palpa.reports.episode import build_report
 from palpa.service import stored_episode
@@ -45,7 +46,15 @@ def _options(kb: KnowledgeBase, region: str) -> dict[str, Any]:
         "evaluation_codes": [(c, f"{c} {v.name}") for c, v in catalogue.codes.items() if not v.timed],
         "since_last": SINCE_LAST,
         "severities": [(s, label(s)) for s in ADVERSE_SEVERITIES],
+        "new_finding_options": _new_finding_options(kb),
     }
+
+
+def _new_finding_options(kb: KnowledgeBase) -> list[tuple[str, str, str]]:
+    """(code, label, definition) of every red-flag finding, then the others: what may be new at a visit."""
+    flags = red_flag_codes(kb)
+    codes = sorted(kb.vocabulary.findings, key=lambda c: (c not in flags, label(c)))
+    return [(c, label(c), kb.vocabulary.definitions.get(c, "")) for c in codes]
 
 
 def _defaults(uow: Uow, who: Page, episode: Episode, number: int) -> tuple[dict[str, str], int, int]:
@@ -145,6 +154,12 @@ def read_visit(reader: FormReader, kb: KnowledgeBase, episode: Episode, number: 
                                required=True)
         data["adverse_events"] = [{"description": description, "severity": severity, "onset_hours": onset,
                                    "duration_hours": lasted}]
+    new = reader.many("new_findings")
+    unknown = [c for c in new if c not in kb.vocabulary.findings]
+    if unknown:
+        reader.fail("new_findings", f"Unknown finding {unknown[0]!r}: choose from the list.")
+    elif new:
+        data["new_findings"] = sorted(set(new))
     objective = reader.lines("objective")
     if objective:
         data["objective"] = objective
@@ -162,10 +177,12 @@ def read_visit(reader: FormReader, kb: KnowledgeBase, episode: Episode, number: 
 
 
 def _form(request: Request, who: Page, episode: Episode, patient: Patient, values: dict[str, str],
-          errors: dict[str, str], tech_rows: int, ex_rows: int, status_code: int = 200) -> HTMLResponse:
+          errors: dict[str, str], tech_rows: int, ex_rows: int, status_code: int = 200,
+          new_findings: list[str] | None = None) -> HTMLResponse:
     kb = knowledge(request)
     return render(request, "pages/visit_new.html",
                   {"episode": episode, "patient": patient, "values": values, "errors": errors,
+                   "new_findings": new_findings or [],
                    "tech_rows": range(tech_rows), "ex_rows": range(ex_rows)} | _options(kb, episode.region),
                   status_code=status_code, who=who)
 
@@ -197,7 +214,8 @@ def new_visit(request: Request, episode_id: int, who: Page, uow: Uow, form: Form
     if reader.errors:
         values = reader.values() | {"number": str(number)}
         return _form(request, who, episode, patient, values, reader.errors,
-                     max(MIN_ROWS, _rows(reader, "tech")), max(MIN_ROWS, _rows(reader, "ex")), 422)
+                     max(MIN_ROWS, _rows(reader, "tech")), max(MIN_ROWS, _rows(reader, "ex")), 422,
+                     new_findings=reader.many("new_findings"))
     visit = uow.visits.add(who.clinic_id, episode_id, number, dt.date.fromisoformat(data["date"]), data)
     commit_audited(uow, who, "create", "visit", visit.id)
     return RedirectResponse(f"/visits/{visit.id}", status_code=303)
