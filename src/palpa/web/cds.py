@@ -1,9 +1,13 @@
 """CDS Hooks 2.0 endpoints: discovery, service calls (412 when data cannot be had), feedback, CORS.
 
-`include_cds(app)` adds the router and a CORS layer that covers only /cds-services paths
-(origins from PALPA_CDS_ORIGINS, comma-separated; default `*`). Missing prefetch is fetched
-from the request's `fhirServer` with its bearer token (timeout PALPA_CDS_FHIR_TIMEOUT seconds,
-default 2); when it cannot be, the answer is 412 as the specification says.
+Service calls and feedback require a CDS Client JWT ("Trusting CDS Clients"; 401 naming what failed)
+when PALPA_CDS_TRUSTED_ISSUERS configures trusted issuers, unless PALPA_CDS_AUTH=off (see
+palpa.web.cds_auth); discovery stays open. `include_cds(app)` reads those settings into
+`app.state.cds_auth` (a bad issuers file fails start-up) and adds the router and a CORS layer
+that covers only /cds-services paths (origins from PALPA_CDS_ORIGINS, comma-separated; default
+`*`). Missing prefetch is fetched from the request's `fhirServer` with its bearer token
+(timeout PALPA_CDS_FHIR_TIMEOUT seconds, default 2);
+when it cannot be, the answer is 412 as the specification says.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import httpx
 import orjson
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,6 +29,7 @@ from palpa.interop import cds_hooks
 from palpa.interop.cds_hooks import CdsRequestError
 from palpa.store import UnitOfWork
 from palpa.store.cds_repo import CdsFeedbackRepository
+from palpa.web.cds_auth import CdsAuthenticator, require_cds_client
 
 router = APIRouter(tags=["cds-hooks"])
 CDS_PATH = "/cds-services"
@@ -95,7 +100,8 @@ async def fetch_prefetch(app: FastAPI, server: str, token: str | None,
     return out
 
 
-@router.post(CDS_PATH + "/{service_id}", responses={400: {}, 404: {}, 412: {}})
+@router.post(CDS_PATH + "/{service_id}", responses={400: {}, 401: {}, 404: {}, 412: {}},
+             dependencies=[Depends(require_cds_client)])
 async def call_service(service_id: str, request: Request) -> Response:
     """Run one CDS Service on a hook request; `{"cards": []}` when there is nothing to say."""
     service = _service(service_id)
@@ -167,7 +173,8 @@ def parse_feedback(raw: bytes) -> list[dict[str, Any]]:
     return out
 
 
-@router.post(CDS_PATH + "/{service_id}/feedback", responses={400: {}, 404: {}})
+@router.post(CDS_PATH + "/{service_id}/feedback", responses={400: {}, 401: {}, 404: {}},
+             dependencies=[Depends(require_cds_client)])
 async def feedback(service_id: str, request: Request) -> Response:
     """Store what the clinician did with Palpa's cards (accepted suggestions or overrides)."""
     _service(service_id)
@@ -209,6 +216,9 @@ def include_cds(app: FastAPI) -> None:
     """Add the CDS Hooks endpoints and their CORS layer to `app` (call before it starts; once is enough)."""
     if getattr(app.state, "cds_included", False):
         return
+    auth = CdsAuthenticator.from_env()
+    auth.warn_if_off()
+    app.state.cds_auth = auth
     app.include_router(router)
     app.add_middleware(CdsCors, origins=cds_origins())
     app.state.cds_included = True
