@@ -242,3 +242,11 @@ def test_auth_mode_defaults_to_required_only_with_issuers() -> None:
         auth_mode("required", issuers_configured=False)
     with pytest.raises(TrustConfigError, match="PALPA_CDS_AUTH"):
         auth_mode("maybe", issuers_configured=True)
+
+
+def test_untrusted_values_are_echoed_printable_and_short(es: Signer) -> None:
+    issuers = parse_trusted_issuers({ISSUER: {"jwks": jwk_set(es)}})
+    with pytest.raises(TrustError) as caught:
+        _check(es.token(AUD, iss="https://evil.example/\n" + "x" * 5000), issuers)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 300 and message.startswith("unknown issuer")

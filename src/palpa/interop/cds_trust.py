@@ -48,6 +48,7 @@ MAX_LIFETIME_SECONDS = 300
 JWKS_TTL_SECONDS = 600.0
 MIN_REFETCH_SECONDS = 10.0
 PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+SHOWN_CHARS = 120
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 AuthMode = Literal["required", "off"]
 
@@ -98,6 +99,12 @@ class VerifiedClient:
     tenant: str | None
     jti: str
     expires_at: float
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A value from an untrusted token made safe to echo in a message: printable and at most `limit` chars."""
+    text = "".join(c if c.isprintable() else "?" for c in str(value))
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def normalize_url(url: str) -> str:
@@ -230,7 +237,7 @@ def read_header(token: str, issuers: Mapping[str, IssuerTrust]) -> tuple[TokenHe
         raise TrustError("malformed JWT: not three base64url JSON parts") from None
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS:
-        raise TrustError(f"JWT alg '{alg}' is not accepted (only signed asymmetric algorithms: "
+        raise TrustError(f"JWT alg '{shown(alg)}' is not accepted (only signed asymmetric algorithms: "
                          f"{', '.join(sorted(ALLOWED_ALGORITHMS))})")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
@@ -243,7 +250,7 @@ def read_header(token: str, issuers: Mapping[str, IssuerTrust]) -> tuple[TokenHe
         raise TrustError("JWT claim iss is required")
     trust = issuers.get(iss)
     if trust is None:
-        raise TrustError(f"unknown issuer '{iss}': not a trusted CDS Client")
+        raise TrustError(f"unknown issuer '{shown(iss)}': not a trusted CDS Client")
     if alg not in trust.algorithms:
         raise TrustError(f"JWT alg '{alg}' is not accepted for issuer '{iss}' "
                          f"(configured: {', '.join(sorted(trust.algorithms))})")
@@ -254,7 +261,7 @@ def jwks_source(header: TokenHeader, trust: IssuerTrust) -> str | None:
     """The JWK Set URL to use (None: the issuer's inline set); TrustError when jku is not allow-listed."""
     if header.jku is not None:
         if normalize_url(header.jku) not in trust.allowed_jku():
-            raise TrustError(f"jku '{header.jku}' is not on the allow-list of issuer '{trust.issuer}'")
+            raise TrustError(f"jku '{shown(header.jku)}' is not on the allow-list of issuer '{trust.issuer}'")
         if trust.jwks_url and normalize_url(header.jku) == normalize_url(trust.jwks_url):
             return trust.jwks_url
         return header.jku
@@ -296,7 +303,7 @@ def verify_token(token: str, header: TokenHeader, trust: IssuerTrust, key: jwt.P
         payload = PyJWS().decode(token, key, algorithms=[header.alg])
     except jwt.InvalidSignatureError:
         raise TrustError("bad signature: the JWT was not signed by the key "
-                         f"'{header.kid}' of issuer '{trust.issuer}'") from None
+                         f"'{shown(header.kid)}' of issuer '{trust.issuer}'") from None
     except jwt.PyJWTError as exc:
         raise TrustError(f"JWT could not be verified ({type(exc).__name__})") from None
     try:
@@ -319,12 +326,12 @@ def verify_token(token: str, header: TokenHeader, trust: IssuerTrust, key: jwt.P
         raise TrustError("JWT claim aud is required: the URL of the CDS Service endpoint being called")
     wanted = {normalize_url(a) for a in audiences}
     if not any(normalize_url(a) in wanted for a in claimed):
-        raise TrustError(f"wrong aud: the JWT is for {claimed}, not {sorted(audiences)}")
+        raise TrustError(f"wrong aud: the JWT is for {shown(claimed)}, not {sorted(audiences)}")
     sub = claims.get("sub")
     if sub is not None and not isinstance(sub, str):
         raise TrustError("JWT claim sub must be a string")
     if trust.subjects is not None and sub not in trust.subjects:
-        raise TrustError(f"JWT claim sub '{sub}' is not allowed for issuer '{trust.issuer}'")
+        raise TrustError(f"JWT claim sub '{shown(sub)}' is not allowed for issuer '{trust.issuer}'")
     tenant = claims.get("tenant")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:

@@ -127,8 +127,8 @@ class CdsAuthenticator:
                 self.jwks_cache.put(url, jwks, now)
                 key = cds_trust.find_key(jwks, header)
         if key is None:
-            raise TrustError(f"unknown kid '{header.kid}': no {header.alg} signing key with that id in the "
-                             f"JWK Set of issuer '{trust.issuer}'")
+            raise TrustError(f"unknown kid '{cds_trust.shown(header.kid)}': no {header.alg} signing key "
+                             f"with that id in the JWK Set of issuer '{trust.issuer}'")
         return key
 
     async def authenticate(self, request: Request) -> VerifiedClient:
