@@ -147,7 +147,7 @@ def to_regex(file: str, entry: str, field: str, raw: str, macros: Mapping[str, s
     symbol = raw[:1] in ("-", ":", "#", "/", "[", "+", "<", ">") or (
         raw[:1] == "\\" and not raw[1:2].isalnum())
     head = "" if symbol else r"(?<!\w)"
-    tail = "" if raw[-1:] in ("-", ":", "/") else r"(?!\w)"
+    tail = "" if raw[-1:] in ("-", ":", "/") or raw.endswith("\\?") else r"(?!\w)"
     return f"{head}(?:{body}){tail}"
 
 
