@@ -3,8 +3,10 @@
 ConText extends NegEx (Chapman et al. 2001): trigger cues of a category (negated, family,
 hypothetical, historical) open a scope in a direction (forward, backward, both, or around the
 finding for an enclosing cue such as "if ... develops"); the scope ends at a sentence boundary
-(. ; ! ? newline, " - "), at a termination cue ("but", "however", "which", ...) or after a window of
-tokens (each other finding counts as one token, so a list of negated findings stays in scope).
+(. ; ! ? newline, " - "), at a termination cue ("but", "however", "which", ...), after a window of
+tokens (each other finding counts as one token, so a list of negated findings stays in scope), or, going
+forward, at a comma-separated item that holds a number and no finding ("no sx below knee, FABQ 12,
+hypomobile L4": a measurement is not one of the negated items).
 Pseudo-cues ("no change", "not only") look like triggers but trigger nothing. A lexicon match wins
 over any cue inside it: "no improvement after 4 weeks", "not eased by rest", "no thrust please" are
 findings, not negations.
@@ -22,6 +24,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from palpa.notes.lexicon import Category, ContextRules, CueRule
@@ -32,6 +35,8 @@ PRIORITY: tuple[Category, ...] = ("negated", "family", "hypothetical", "historic
 _BOUNDARY = re.compile(r"[;!\n]|\?(?=\s|$)|\.(?=\s|$)| -+ ")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
+_COMMA = re.compile(r",")
+_NUMBER = re.compile(r"(?<![A-Za-z0-9])\d+(?:[./]\d+)?(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,13 @@ def boundaries(text: str, protected: Sequence[tuple[int, int]], abbreviations: f
     return out
 
 
+def measurements(text: str, findings: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Comma-separated items (between two commas) that hold a number and no finding."""
+    commas = [m.start() for m in _COMMA.finditer(text) if not _overlaps(m.start(), m.end(), findings)]
+    return [(a, b) for a, b in pairwise(commas)
+            if _NUMBER.search(text, a, b) and not _overlaps(a, b, findings)]
+
+
 class _Tokens:
     """Counts the tokens between two positions: each finding counts once, skip words not at all."""
 
@@ -115,14 +127,16 @@ class _Tokens:
         return self.prefix[bisect_left(self.starts, b)] - self.prefix[bisect_left(self.starts, a)]
 
 
-def _in_scope(cue: Cue, start: int, end: int, tokens: _Tokens, terms: Sequence[Cue]) -> bool:
+def _in_scope(cue: Cue, start: int, end: int, tokens: _Tokens, terms: Sequence[Cue],
+              items: Sequence[tuple[int, int]]) -> bool:
     """Whether the finding at [start, end) lies in the cue's scope (same sentence assumed)."""
     rule = cue.rule
     if rule.direction == "enclosed":
         return cue.gap is not None and cue.gap[0] <= start and end <= cue.gap[1]
     if (rule.direction in ("forward", "bidirectional") and cue.end <= start
             and tokens.between(cue.end, start) < rule.window
-            and not any(cue.end <= t.start and t.end <= start for t in terms)):
+            and not any(cue.end <= t.start and t.end <= start for t in terms)
+            and not any(cue.end <= a and b <= start for a, b in items)):
         return True
     if rule.direction in ("backward", "bidirectional") and end <= cue.start:
         return tokens.between(end, cue.start) < rule.window and not any(
@@ -139,6 +153,7 @@ def classify(text: str, findings: Sequence[tuple[int, int, str]], current_only: 
     bounds = boundaries(text, protected, rules.abbreviations)
     tokens = _Tokens(text, spans, rules.skip_words)
     terms = [c for c in cues if c.rule.category == "termination"]
+    items = measurements(text, spans)
     triggers = [c for c in cues if c.rule.category in PRIORITY]
     sentence = [bisect_right(bounds, c.start) for c in triggers]
     out: list[tuple[Status, str | None]] = []
@@ -153,7 +168,7 @@ def classify(text: str, findings: Sequence[tuple[int, int, str]], current_only: 
             if category == "historical" and code not in current_only:
                 continue
             rank = PRIORITY.index(category)
-            if (best is None or rank < best[0]) and _in_scope(cue, start, end, tokens, terms):
+            if (best is None or rank < best[0]) and _in_scope(cue, start, end, tokens, terms, items):
                 best = (rank, cue)
         out.append(("present", None) if best is None else (PRIORITY[best[0]], best[1].text))
     return out
