@@ -34,8 +34,13 @@ test: $(STAMP)
 examples: $(STAMP)
 	$(BIN)/python $(SHARED)/contract/examples/check_examples.py --palpa $(BIN)/palpa
 
+## bench: print the benchmark figures (engine and CLI, notes, bulk screening, API and CDS Hooks under load)
 bench: $(STAMP)
 	$(BIN)/python bench/assess.py
+	$(BIN)/python bench/notes.py
+	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cds.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
