@@ -91,7 +91,8 @@ def screen_patient(patient_id: str, resources: Iterable[Mapping[str, Any]], kb: 
             problems.append("no case could be built from this patient's resources")
         return PatientResult(patient_id, None, (), imported.unmapped, tuple(problems))
     try:
-        case = decode_case(orjson.dumps(imported.case), kb)
+        case = imported.decoded if imported.decoded is not None and kb is load_knowledge() \
+            else decode_case(orjson.dumps(imported.case), kb)
     except CaseError as err:
         problems.append(f"the imported case breaks the contract: {err.problem}")
         return PatientResult(patient_id, None, (), imported.unmapped, tuple(problems))

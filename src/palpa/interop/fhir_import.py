@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from palpa.codec import CaseError, decode_case
+from palpa.core.models import Case
 from palpa.interop.codes import CodeTables, load_code_tables
 from palpa.knowledge.loader import load_knowledge
 
@@ -54,6 +55,8 @@ class ImportedCase:
     case: dict[str, Any] | None
     unmapped: tuple[Unmapped, ...]
     problems: tuple[str, ...]
+    decoded: Case | None = field(default=None, compare=False, repr=False)
+    """`case` as the contract decoder read it with the packaged knowledge base (None without a case)."""
 
 
 def _reference_id(reference: str) -> str:
@@ -454,15 +457,14 @@ class _Reader:
         return region, duration, onset_type
 
 
-def _checked(case: dict[str, Any], problems: list[str]) -> dict[str, Any] | None:
-    """The case after the contract's own decoder accepts it; an optional field it refuses is
-    dropped (and said); a refused required field means no case."""
+def _checked(case: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], Case] | None:
+    """The case (and its decoded form) after the contract's own decoder accepts it; an optional
+    field it refuses is dropped (and said); a refused required field means no case."""
     kb = load_knowledge()
     optional_top = {"pain_nprs", "irritability", "onset"}
     for _ in range(12):
         try:
-            decode_case(orjson.dumps(case), kb)
-            return case
+            return case, decode_case(orjson.dumps(case), kb)
         except CaseError as err:
             match = _FIELD_IN_ERROR.search(str(err))
             field = match.group(1) if match else ""
@@ -494,9 +496,10 @@ def case_from_resources(patient_id: str, resources: Iterable[Mapping[str, Any]],
         else:
             reader.problems.append(f"not a resource (a JSON object): {type(resource).__name__}")
     case = reader.case()
-    if case is not None:
-        case = _checked(case, reader.problems)
-    return ImportedCase(patient_id, case, tuple(reader.unmapped), tuple(reader.problems))
+    checked = _checked(case, reader.problems) if case is not None else None
+    if checked is None:
+        return ImportedCase(patient_id, None, tuple(reader.unmapped), tuple(reader.problems))
+    return ImportedCase(patient_id, checked[0], tuple(reader.unmapped), tuple(reader.problems), checked[1])
 
 
 def _group(resources: Iterable[tuple[str, Mapping[str, Any]]], full_urls: Mapping[str, str],
