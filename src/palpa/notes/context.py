@@ -145,7 +145,7 @@ def _in_scope(cue: Cue, start: int, end: int, tokens: _Tokens, terms: Sequence[C
 
 
 def classify(text: str, findings: Sequence[tuple[int, int, str]], current_only: frozenset[str],
-             rules: ContextRules) -> list[tuple[Status, str | None]]:
+             rules: ContextRules) -> list[tuple[Status, Cue | None]]:
     """Status and deciding cue of each finding span (start, end, code) in `text`."""
     spans = [(s, e) for s, e, _ in findings]
     cues = find_cues(text, spans, rules)
@@ -156,7 +156,7 @@ def classify(text: str, findings: Sequence[tuple[int, int, str]], current_only: 
     items = measurements(text, spans)
     triggers = [c for c in cues if c.rule.category in PRIORITY]
     sentence = [bisect_right(bounds, c.start) for c in triggers]
-    out: list[tuple[Status, str | None]] = []
+    out: list[tuple[Status, Cue | None]] = []
     for start, end, code in findings:
         here = bisect_right(bounds, start)
         best: tuple[int, Cue] | None = None
@@ -168,7 +168,9 @@ def classify(text: str, findings: Sequence[tuple[int, int, str]], current_only: 
             if category == "historical" and code not in current_only:
                 continue
             rank = PRIORITY.index(category)
-            if (best is None or rank < best[0]) and _in_scope(cue, start, end, tokens, terms, items):
+            better = best is None or rank < best[0] or (
+                rank == best[0] and cue.rule.resolves and not best[1].rule.resolves)
+            if better and _in_scope(cue, start, end, tokens, terms, items):
                 best = (rank, cue)
-        out.append(("present", None) if best is None else (PRIORITY[best[0]], best[1].text))
+        out.append(("present", None) if best is None else (PRIORITY[best[0]], best[1]))
     return out

@@ -72,19 +72,30 @@ def _fuzzy(text: str, taken: list[tuple[int, int]], lex: Lexicon) -> list[tuple[
     return out
 
 
+def _longest(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The matches that survive overlaps: the longest wins; equal spans keep every code."""
+    kept: list[tuple[int, int, str]] = []
+    for s, e, c in sorted(matches, key=lambda t: (t[0] - t[1], t[0])):
+        if all((s, e) == (a, b) or e <= a or b <= s for a, b, _ in kept):
+            kept.append((s, e, c))
+    return kept
+
+
 def find_findings(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
-    """Lexicon matches (start, end, code): the longest wins an overlap; equal spans keep every code."""
+    """Lexicon matches (start, end, code): the longest wins an overlap and equal spans keep every code,
+    except that an `alongside` finding's matches and the others' are resolved apart (ignore text hides
+    both), so "R calf hot and swollen" is both a DVT sign and a symptom below the knee."""
     best: dict[tuple[int, str], int] = {}
     codes, owners = lex.codes, lex.owners
     for hit in lex.matcher.hits(text):
         key = (hit.start, codes[owners[hit.index]])
         if hit.end > best.get(key, 0):
             best[key] = hit.end
-    ranked = sorted(((s, e, c) for (s, c), e in best.items()), key=lambda t: (t[0] - t[1], t[0]))
-    kept: list[tuple[int, int, str]] = []
-    for s, e, c in ranked:
-        if all((s, e) == (a, b) or e <= a or b <= s for a, b, _ in kept):
-            kept.append((s, e, c))
+    matches = [(s, e, c) for (s, c), e in best.items()]
+    alongside = lex.alongside
+    kept = _longest([m for m in matches if m[2] not in alongside])
+    if alongside:
+        kept += [m for m in _longest([m for m in matches if m[2] in alongside or not m[2]]) if m[2]]
     taken = [(s, e) for s, e, _ in kept]
     found = [k for k in kept if k[2]] + _fuzzy(text, taken, lex)
     return sorted(found)
@@ -96,8 +107,25 @@ def extract(note: str) -> list[Mention]:
     text = _QUOTE_MARK.sub(" ", note.translate(_NORMALISE))
     spans = find_findings(text, lex)
     statuses = classify(text, spans, lex.current_only, rules)
-    return [Mention(code, s, e, note[s:e], status, cue)
-            for (s, e, code), (status, cue) in zip(spans, statuses, strict=True)]
+    out = [Mention(code, s, e, note[s:e], status, cue.text if cue else None)
+           for (s, e, code), (status, cue) in zip(spans, statuses, strict=True)]
+    return _resolved_later(out, [cue.rule.resolves if cue else False for _, cue in statuses], lex.current_only)
+
+
+def _resolved_later(mentions: list[Mention], resolves: list[bool], current_only: frozenset[str]) -> list[Mention]:
+    """A current-only finding later said to be normal or recovered ("At discharge: swallow normal")
+    is no longer present: its earlier present mentions become historical, citing the later cue."""
+    last: dict[str, Mention] = {}
+    for m, r in zip(mentions, resolves, strict=True):
+        if r and m.status != "present" and m.code in current_only:
+            last[m.code] = m
+        elif m.status == "present":
+            last.pop(m.code, None)
+    if not last:
+        return mentions
+    return [Mention(m.code, m.start, m.end, m.text, "historical", f"{last[m.code].cue} (later)")
+            if m.status == "present" and m.code in last and m.start < last[m.code].start else m
+            for m in mentions]
 
 
 def first_present(mentions: list[Mention]) -> list[Mention]:

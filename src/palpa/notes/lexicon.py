@@ -32,6 +32,7 @@ class LexiconEntry(Strict, kw_only=True, frozen=True):
     code: str
     patterns: list[str]
     current_only: bool = False
+    alongside: bool = False
 
 
 class LexiconFile(Strict, kw_only=True, frozen=True):
@@ -53,6 +54,7 @@ class CueEntry(Strict, kw_only=True, frozen=True):
     window: int | None = None
     codes: list[str] | None = None
     not_codes: list[str] = msgspec.field(default_factory=list)
+    resolves: bool = False
 
 
 class ContextFile(Strict, kw_only=True, frozen=True):
@@ -74,6 +76,7 @@ class Lexicon:
     matcher: MultiMatcher  # over every pattern on its own, so each is tried only where it can start
     owners: tuple[int, ...]  # per pattern of the matcher, its group
     current_only: frozenset[str]
+    alongside: frozenset[str]  # findings whose matches neither hide nor are hidden by other findings' matches
     fuzzy_words: Mapping[str, tuple[str, ...]]  # literal word -> its codes
     fuzzy_index: Mapping[str, tuple[str, ...]]  # word or word less one letter -> literal words
     fuzzy_exclude: frozenset[str]  # real words one edit from a literal word: never corrected
@@ -89,6 +92,8 @@ class CueRule:
     window: int
     codes: frozenset[str] | None  # applies only to these findings (None: all)
     not_codes: frozenset[str]  # never applies to these findings
+    resolves: bool = False  # a status said after a finding ("swallow normal", "voice recovered"): it
+    # overrides the same finding's earlier present mentions
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +261,7 @@ def load_lexicon(directory: Path = KNOWLEDGE_DIR) -> Lexicon:
         codes=tuple(codes), patterns=tuple(members), owners=owners,
         matcher=MultiMatcher([check_regex(*check) for group_checks in checks for check in group_checks]),
         current_only=frozenset(e.code for e in entries if e.current_only),
+        alongside=frozenset(e.code for e in entries if e.alongside),
         fuzzy_words={w: tuple(c) for w, c in fuzzy.items()},
         fuzzy_index={v: tuple(ws) for v, ws in index.items()},
         fuzzy_exclude=frozenset(w.lower() for w in head.fuzzy_exclude))
@@ -282,6 +288,8 @@ def load_context(directory: Path = KNOWLEDGE_DIR) -> ContextRules:
         if (c.direction == "enclosed") != (" ... " in c.cue):
             raise KnowledgeError(f, c.cue, "direction",
                                  "a cue with ' ... ' is 'enclosed', and an 'enclosed' cue has ' ... '")
+        if c.resolves and (c.category not in ("negated", "historical") or c.direction != "backward"):
+            raise KnowledgeError(f, c.cue, "resolves", "only a backward negated or historical cue resolves")
         if c.window is not None and c.window < 1:
             raise KnowledgeError(f, c.cue, "window", "the scope window must be at least 1 token")
         for field, listed in (("codes", c.codes or []), ("not_codes", c.not_codes)):
@@ -299,7 +307,8 @@ def load_context(directory: Path = KNOWLEDGE_DIR) -> ContextRules:
             regexes.append(to_regex(f, c.cue, "cue", c.cue, {}))
             checks.append([(f, c.cue, "cue", c.cue, regexes[-1])])
         rules.append(CueRule(c.cue, c.category, c.direction, c.window or head.window,
-                             frozenset(c.codes) if c.codes is not None else None, frozenset(c.not_codes)))
+                             frozenset(c.codes) if c.codes is not None else None, frozenset(c.not_codes),
+                             c.resolves))
     return ContextRules(
         rules=tuple(rules), matcher=build_matcher(checks, regexes, frozenset(enclosing)), window=head.window,
         skip_words=frozenset(w.lower() for w in head.skip_words),
