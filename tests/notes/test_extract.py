@@ -52,8 +52,15 @@ def test_present_findings_keeps_the_first_present_mention_per_code_in_note_order
 
 def test_longest_match_wins_and_equal_spans_keep_every_code() -> None:
     mentions = extract("Calf swollen and red, hot swollen knee.")
-    assert [(m.code, m.text) for m in mentions] == [
+    assert [(m.code, m.text) for m in mentions if m.code != "symptoms_distal_to_knee"] == [
         ("suspected_dvt_signs", "Calf swollen and red"), ("acute_inflammation_at_site", "hot swollen knee")]
+
+
+def test_an_alongside_finding_is_read_inside_a_longer_match() -> None:
+    mentions = extract("Calf swollen and red, hot swollen knee.")
+    assert ("symptoms_distal_to_knee", "Calf swollen") in [(m.code, m.text) for m in mentions]
+    codes = {m.code for m in extract("MCPJs hot, swollen and tender bilaterally.")}
+    assert {"acute_inflammation_at_site", "symptoms_distal_to_shoulder"} <= codes
     codes = [m.code for m in extract("New double incontinence.")]
     assert codes == ["bladder_dysfunction_new", "bowel_dysfunction_new"]
 
