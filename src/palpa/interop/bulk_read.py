@@ -139,11 +139,10 @@ class _Tally:
 Run = tuple[str, int, list[Any]]   # (patient id, file index, that file's resources or lines for it)
 
 
-def _sorted_runs(index: int, path: Path, patient_of: PatientOf, stats: ReadStats,
-                 on_bytes: Callable[[int], None], raw_lines: bool) -> Iterator[Run]:
-    """One file's resources (or raw lines), a run per patient, checking that ids never go down."""
-    current: str | None = None
-    run: list[Any] = []
+def _read(path: Path, patient_of: PatientOf, stats: ReadStats,
+          on_bytes: Callable[[int], None]) -> Iterator[tuple[int, bytes, Resource, str]]:
+    """(line number, raw line, resource, patient id) of every resource in one file that names a
+    patient; counts lines, bytes, resources and those naming no patient in `stats`."""
     stats.files += 1
     resources, without = stats.resources, stats.without_patient
     tally = _Tally(stats, on_bytes)
@@ -161,15 +160,25 @@ def _sorted_runs(index: int, path: Path, patient_of: PatientOf, stats: ReadStats
             pid = _patient(path, number, resource, patient_of)
             if pid is None:
                 without[kind] += 1
-            elif pid == current:
-                run.append(raw if raw_lines else resource)
             else:
-                if current is not None:
-                    if pid < current:
-                        raise NotSorted(path, number, current, pid)
-                    yield current, index, run
-                current, run = pid, [raw if raw_lines else resource]
+                yield number, raw, resource, pid
     tally.flush()
+
+
+def _sorted_runs(index: int, path: Path, patient_of: PatientOf, stats: ReadStats,
+                 on_bytes: Callable[[int], None], raw_lines: bool) -> Iterator[Run]:
+    """One file's resources (or raw lines), a run per patient, checking that ids never go down."""
+    current: str | None = None
+    run: list[Any] = []
+    for number, raw, resource, pid in _read(path, patient_of, stats, on_bytes):
+        if pid == current:
+            run.append(raw if raw_lines else resource)
+            continue
+        if current is not None:
+            if pid < current:
+                raise NotSorted(path, number, current, pid)
+            yield current, index, run
+        current, run = pid, [raw if raw_lines else resource]
     if current is not None:
         yield current, index, run
 
@@ -223,27 +232,10 @@ def partition(files: Sequence[Path], directory: Path, parts: int, patient_of: Pa
     outs: list[BinaryIO] = [p.open("wb") for p in paths]
     try:
         for path in files:
-            stats.files += 1
-            tally = _Tally(stats, on_bytes)
-            with path.open("rb") as stream:
-                for number, raw in enumerate(stream, 1):
-                    tally.lines += 1
-                    tally.pending += len(raw)
-                    if tally.pending > FLUSH_BYTES:
-                        tally.flush()
-                    if raw.isspace():
-                        continue
-                    resource = _resource(path, number, raw)
-                    kind = resource["resourceType"]
-                    stats.resources[kind] += 1
-                    pid = _patient(path, number, resource, patient_of)
-                    if pid is None:
-                        stats.without_patient[kind] += 1
-                        continue
-                    key = orjson.dumps(pid)
-                    line = raw if raw.endswith(b"\n") else raw + b"\n"
-                    outs[zlib.crc32(key) % parts].write(key + b"\t" + line)
-            tally.flush()
+            for _, raw, _, pid in _read(path, patient_of, stats, on_bytes):
+                key = orjson.dumps(pid)
+                line = raw if raw.endswith(b"\n") else raw + b"\n"
+                outs[zlib.crc32(key) % parts].write(key + b"\t" + line)
     finally:
         for out in outs:
             out.close()
