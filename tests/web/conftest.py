@@ -102,3 +102,18 @@ def tokens(app: FastAPI, world: World) -> dict[str, str]:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for `token`."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def add_demo_episode(uow: UnitOfWork, clinic_id: int, patient_id: int) -> int:
+    """The packaged demo lumbar episode's visits and measures stored as a new episode; its id."""
+    import datetime as dt
+
+    from palpa.demo_data import LUMBAR_MEASURES, LUMBAR_VISITS
+
+    episode = uow.episodes.add(clinic_id, patient_id, "lumbar", dt.date(2025, 3, 3))
+    for v in LUMBAR_VISITS:
+        uow.visits.add(clinic_id, episode.id, v["number"], dt.date.fromisoformat(v["date"]), dict(v))
+    for m in LUMBAR_MEASURES:
+        uow.measures.add(clinic_id, episode.id, m["measure"], {"score": m["score"]},
+                         dt.date.fromisoformat(m["date"]), m["visit"])
+    return episode.id

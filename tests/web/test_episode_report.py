@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from palpa.demo_data import LUMBAR_MEASURES, LUMBAR_VISITS
 from palpa.store import UnitOfWork
 from palpa.store.models import AuditEvent
-from tests.web.conftest import TestClient, World, bearer
+from tests.web.conftest import TestClient, World, add_demo_episode, bearer
 
 
 @pytest.fixture(scope="module")
@@ -18,19 +18,14 @@ def stored(app: FastAPI, world: World) -> dict[str, int]:
     """Clinic A's copy of the demo lumbar episode (visits, NPRS and ODI), and an episode with a bad visit."""
     with UnitOfWork(app.state.session_factory) as uow:
         patient = uow.patients.add(world.clinic_a, "Report Person", dt.date(1990, 1, 1))
-        ep = uow.episodes.add(world.clinic_a, patient.id, "lumbar", dt.date(2025, 3, 3))
-        for v in LUMBAR_VISITS:
-            uow.visits.add(world.clinic_a, ep.id, v["number"], dt.date.fromisoformat(v["date"]), dict(v))
-        for m in LUMBAR_MEASURES:
-            uow.measures.add(world.clinic_a, ep.id, m["measure"], {"score": m["score"]},
-                             dt.date.fromisoformat(m["date"]), m["visit"])
+        episode_id = add_demo_episode(uow, world.clinic_a, patient.id)
         uow.assessments.save(world.clinic_a, {"triage": {"level": "treat"}}, case={"note": "Intake note."},
-                             episode_id=ep.id, knowledge_version="kb-test")
+                             episode_id=episode_id, knowledge_version="kb-test")
         bad = uow.episodes.add(world.clinic_a, patient.id, "lumbar", dt.date(2025, 3, 3))
         bad_visit = uow.visits.add(world.clinic_a, bad.id, 1, dt.date(2025, 3, 3),
                                    {"complaint": "no clinician"})
         uow.commit()
-        return {"episode": ep.id, "bad": bad.id, "bad_visit": bad_visit.id}
+        return {"episode": episode_id, "bad": bad.id, "bad_visit": bad_visit.id}
 
 
 def test_report_has_progress_triggers_units_and_soap(client: TestClient, tokens: dict[str, str],

@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI
 from fhir.resources.R4B.bundle import Bundle
 
-from palpa.demo_data import LUMBAR_MEASURES, LUMBAR_VISITS, PATIENTS
+from palpa.demo_data import PATIENTS
 from palpa.interop.fhir_import import cases_from_bundle
 from palpa.store import UnitOfWork
-from tests.web.conftest import TestClient, World, bearer
+from tests.web.conftest import TestClient, World, add_demo_episode, bearer
 
 CASE = PATIENTS[0]["case"]
 
@@ -21,15 +21,10 @@ def episodes(app: FastAPI, world: World, tokens: dict[str, str]) -> dict[str, in
     """A full lumbar episode whose intake was assessed through the API, and one with no assessment."""
     with UnitOfWork(app.state.session_factory) as uow:
         patient = uow.patients.add(world.clinic_a, "Fhir Person", dt.date(1990, 5, 14), "female")
-        ep = uow.episodes.add(world.clinic_a, patient.id, "lumbar", dt.date(2025, 3, 3))
-        for v in LUMBAR_VISITS:
-            uow.visits.add(world.clinic_a, ep.id, v["number"], dt.date.fromisoformat(v["date"]), dict(v))
-        for m in LUMBAR_MEASURES:
-            uow.measures.add(world.clinic_a, ep.id, m["measure"], {"score": m["score"]},
-                             dt.date.fromisoformat(m["date"]), m["visit"])
+        episode_id = add_demo_episode(uow, world.clinic_a, patient.id)
         bare = uow.episodes.add(world.clinic_a, patient.id, "lumbar", dt.date(2025, 3, 3))
         uow.commit()
-        ids = {"episode": ep.id, "bare": bare.id}
+        ids = {"episode": episode_id, "bare": bare.id}
     with TestClient(app) as c:
         r = c.post("/api/assess", params={"episode_id": ids["episode"]}, json=CASE,
                    headers=bearer(tokens["clinician"]))
