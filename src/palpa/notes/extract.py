@@ -109,10 +109,12 @@ def extract(note: str) -> list[Mention]:
     statuses = classify(text, spans, lex.current_only, rules)
     out = [Mention(code, s, e, note[s:e], status, cue.text if cue else None)
            for (s, e, code), (status, cue) in zip(spans, statuses, strict=True)]
-    return _resolved_later(out, [cue.rule.resolves if cue else False for _, cue in statuses], lex.current_only)
+    resolves = [cue.rule.resolves if cue else False for _, cue in statuses]
+    return _resolved_later(out, resolves, lex.current_only)
 
 
-def _resolved_later(mentions: list[Mention], resolves: list[bool], current_only: frozenset[str]) -> list[Mention]:
+def _resolved_later(mentions: list[Mention], resolves: list[bool],
+                    current_only: frozenset[str]) -> list[Mention]:
     """A current-only finding later said to be normal or recovered ("At discharge: swallow normal")
     is no longer present: its earlier present mentions become historical, citing the later cue."""
     last: dict[str, Mention] = {}
