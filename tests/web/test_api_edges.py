@@ -84,3 +84,14 @@ def test_numbers_beyond_32_bits_are_422(client: TestClient, tokens: dict[str, st
 def test_patient_page_offset_beyond_32_bits_is_422(client: TestClient, tokens: dict[str, str]) -> None:
     r = client.get("/api/patients", params={"offset": 2**63}, headers=bearer(tokens["clinician"]))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
+@pytest.mark.parametrize("value", [19800102, "19800102", "1980-1-2", "2 Jan 1980", True])
+def test_a_date_is_only_an_iso_string(client: TestClient, tokens: dict[str, str], value: object) -> None:
+    h = bearer(tokens["clinician"])
+    r = client.post("/api/patients", json={"name": "Date Person", "date_of_birth": value}, headers=h)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "date_of_birth", r.text
+    q = client.get("/api/patients", params={"born_from": str(value)}, headers=h)
+    assert q.status_code == 422 and q.json()["detail"][0]["loc"][-1] == "born_from"
+    ok = client.get("/api/patients", params={"born_from": "1980-01-02"}, headers=h)
+    assert ok.status_code == 200

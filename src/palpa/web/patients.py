@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -16,6 +15,7 @@ from palpa.web.schemas import (
     EpisodeIn,
     EpisodeOut,
     EpisodePatch,
+    IsoDate,
     PatientIn,
     PatientOut,
     PatientPage,
@@ -46,7 +46,7 @@ def _episode(uow: Uow, who: Caller, episode_id: int) -> Episode:
 @router.get("/patients", response_model=PatientPage, responses=ERRORS)
 def list_patients(who: Caller, uow: Uow,
                   name: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
-                  born_from: dt.date | None = None, born_to: dt.date | None = None,
+                  born_from: IsoDate | None = None, born_to: IsoDate | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0) -> PatientPage:
     """Patients of the clinic by name, filtered by name substring and date-of-birth range."""

@@ -5,10 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+
+def _iso_date(value: object) -> object:
+    """A date from an ISO 8601 'YYYY-MM-DD' string only (never a number read as a timestamp)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("a date must be a string YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+
 
 # JSON has no date type: dates alone are read from ISO strings; every other field stays strict.
-IsoDate = Annotated[dt.date, Strict(False)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # Text of a query parameter: any character but NUL.
 NO_NUL = "^[^\\x00]*$"
