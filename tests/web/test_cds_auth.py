@@ -244,3 +244,40 @@ def test_the_app_requires_tokens_when_the_environment_names_trusted_issuers(
     monkeypatch.setenv("PALPA_CDS_TRUSTED_ISSUERS", str(tmp_path / "absent.json"))
     with pytest.raises(TrustConfigError, match="cannot read"):
         create_app(url)
+
+
+def test_a_token_is_accepted_once_across_workers_sharing_the_database(app: FastAPI, es: Signer,
+                                                                      rs: Signer) -> None:
+    """Two app instances on one database (two worker processes) share the used-jti store."""
+    from palpa.web.cds_auth import DatabaseReplayCache
+
+    other = create_app(str(app.state.engine.url))
+    trusted = parse_trusted_issuers({ISSUER: {"jwks": jwk_set(es, rs)}})
+    try:
+        for application in (app, other):
+            application.state.cds_auth = CdsAuthenticator(trusted)
+            application.state.cds_auth.replay = DatabaseReplayCache(application.state.session_factory)
+            application.state.cds_jwks_transport = None
+        token = es.token(SERVICE)
+        with TestClient(app, base_url=BASE) as first, TestClient(other, base_url=BASE) as second:
+            assert call(first, token).status_code == 200
+            refused(call(second, token), "replayed jti")
+            refused(call(first, token), "replayed jti")
+            assert call(second, es.token(SERVICE)).status_code == 200
+    finally:
+        other.state.engine.dispose()
+
+
+def test_the_app_remembers_used_tokens_in_the_database(app: FastAPI) -> None:
+    from palpa.web.cds_auth import DatabaseReplayCache
+
+    fresh = create_app(str(app.state.engine.url))
+    try:
+        assert isinstance(fresh.state.cds_auth.replay, DatabaseReplayCache)
+        guard = fresh.state.cds_auth.replay
+        assert guard.remember("https://ehr.example", "jti-1", until=2000.0, now=1000.0)
+        assert not guard.remember("https://ehr.example", "jti-1", until=2000.0, now=1500.0)
+        assert guard.remember("https://other.example", "jti-1", until=2000.0, now=1500.0)
+        assert guard.remember("https://ehr.example", "jti-1", until=4000.0, now=2001.0)  # expired: reusable
+    finally:
+        fresh.state.engine.dispose()

@@ -15,9 +15,9 @@ contains the token.
 `jku_allowed`); otherwise the token is refused. The JWK Set is the inline `jwks` of the issuer or
 the one fetched (by the caller: this module does no I/O) from `jwks_source(...)`; `JwksCache` keeps
 fetched sets for JWKS_TTL_SECONDS and allows a refetch for an unknown `kid` at most every
-MIN_REFETCH_SECONDS. `ReplayCache` remembers each accepted `jti` until its `exp` (+ skew) in the
-memory of one process: several workers each keep their own, so a token could be replayed once per
-worker within its lifetime of at most five minutes; that is the accepted bound.
+MIN_REFETCH_SECONDS. A `ReplayGuard` remembers each accepted `jti` until its `exp` (+ skew):
+`ReplayCache` in the memory of one process; the web app uses a database-backed one shared by every
+worker (palpa.web.cds_auth.DatabaseReplayCache).
 
 Configuration file (PALPA_CDS_TRUSTED_ISSUERS, JSON or YAML) maps issuer -> object with
 `jwks_url` (https) and/or `jwks` (an inline JWK Set of public keys), optional `jku_allowed` (list of
@@ -32,7 +32,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import jwt
@@ -297,7 +297,7 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
 
 
 def verify_token(token: str, header: TokenHeader, trust: IssuerTrust, key: jwt.PyJWK,
-                 audiences: frozenset[str], replay: ReplayCache, now: float) -> VerifiedClient:
+                 audiences: frozenset[str], replay: ReplayGuard, now: float) -> VerifiedClient:
     """The verified client of `token` (see the module contract); TrustError naming what failed."""
     try:
         payload = PyJWS().decode(token, key, algorithms=[header.alg])
@@ -339,6 +339,14 @@ def verify_token(token: str, header: TokenHeader, trust: IssuerTrust, key: jwt.P
     if not replay.remember(trust.issuer, jti, exp + CLOCK_SKEW_SECONDS, now):
         raise TrustError("replayed jti: this JWT was already used")
     return VerifiedClient(trust.issuer, sub, tenant if isinstance(tenant, str) else None, jti, exp)
+
+
+class ReplayGuard(Protocol):
+    """Where accepted (issuer, jti) pairs are remembered until their tokens expire."""
+
+    def remember(self, issuer: str, jti: str, until: float, now: float) -> bool:
+        """True and remembered when (issuer, jti) is new (or its earlier use has expired); False on replay."""
+        ...
 
 
 @dataclass(slots=True)

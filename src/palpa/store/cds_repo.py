@@ -1,4 +1,4 @@
-"""CDS Hooks feedback: store what clinicians did with cards, read it back per service."""
+"""CDS Hooks: feedback (what clinicians did with cards) and the JWT ids already used by CDS Clients."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from palpa.store._base import Repository
-from palpa.store.models import CdsFeedback
+from palpa.store.models import CdsFeedback, CdsUsedJti
 
 
 class CdsFeedbackRepository(Repository):
@@ -36,3 +37,22 @@ class CdsFeedbackRepository(Repository):
         """Every feedback item about one card, oldest first."""
         stmt = select(CdsFeedback).where(CdsFeedback.card_uuid == card_uuid).order_by(CdsFeedback.id)
         return list(self.session.scalars(stmt))
+
+
+class UsedJtiRepository(Repository):
+    """JWT ids already accepted from CDS Clients, shared by every worker through the database."""
+
+    def claim(self, key_hash: str, expires_at: dt.datetime, now: dt.datetime) -> bool:
+        """True when `key_hash` was not in use (now it is, until `expires_at`); False on a replay.
+
+        Expired entries are dropped first, so an id may be used again once its token has expired.
+        """
+        self.session.execute(delete(CdsUsedJti).where(CdsUsedJti.expires_at <= now))
+        if self.session.get(CdsUsedJti, key_hash) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(CdsUsedJti(key_hash=key_hash, expires_at=expires_at))
+        except IntegrityError:  # another worker claimed it between the check and the insert
+            return False
+        return True

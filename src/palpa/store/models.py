@@ -265,3 +265,11 @@ class CdsFeedback(Base):
             out["overrideReason"] = self.override_reason
         return {"id": self.id, "service_id": self.service_id, "received_at": self.received_at.isoformat(),
                 "feedback": out}
+
+
+class CdsUsedJti(Base):
+    """A CDS Client JWT id (hash of issuer and jti) already accepted, kept until the token expires."""
+
+    __tablename__ = "cds_used_jti"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -29,7 +29,7 @@ from palpa.interop import cds_hooks
 from palpa.interop.cds_hooks import CdsRequestError
 from palpa.store import UnitOfWork
 from palpa.store.cds_repo import CdsFeedbackRepository
-from palpa.web.cds_auth import CdsAuthenticator, require_cds_client
+from palpa.web.cds_auth import CdsAuthenticator, DatabaseReplayCache, require_cds_client
 
 router = APIRouter(tags=["cds-hooks"])
 CDS_PATH = "/cds-services"
@@ -218,6 +218,8 @@ def include_cds(app: FastAPI) -> None:
         return
     auth = CdsAuthenticator.from_env()
     auth.warn_if_off()
+    if hasattr(app.state, "session_factory"):  # one use per token across every worker
+        auth.replay = DatabaseReplayCache(app.state.session_factory)
     app.state.cds_auth = auth
     app.include_router(router)
     app.add_middleware(CdsCors, origins=cds_origins())

@@ -14,6 +14,8 @@ MAX_JWKS_BYTES) through `app.state.cds_jwks_transport` when a test sets it.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 import os
 import time
@@ -24,6 +26,7 @@ import httpx
 import jwt
 import orjson
 from fastapi import HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from palpa.interop import cds_trust
 from palpa.interop.cds_trust import (
@@ -31,14 +34,33 @@ from palpa.interop.cds_trust import (
     IssuerTrust,
     JwksCache,
     ReplayCache,
+    ReplayGuard,
     TrustError,
     VerifiedClient,
 )
+from palpa.store.cds_repo import UsedJtiRepository
 
 log = logging.getLogger("palpa.cds.auth")
 MAX_JWKS_BYTES = 256 * 1024
 FEEDBACK_SUFFIX = "/feedback"
 _warned_off = False
+
+
+class DatabaseReplayCache:
+    """Accepted (issuer, jti) pairs kept in the database until their tokens expire: one use across
+    every worker process (the in-memory ReplayCache is per process)."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def remember(self, issuer: str, jti: str, until: float, now: float) -> bool:
+        """True and remembered when (issuer, jti) is new (or its earlier use has expired); False on replay."""
+        key = hashlib.sha256(f"{issuer}\x1f{jti}".encode()).hexdigest()
+        with self.session_factory() as session:
+            fresh = UsedJtiRepository(session).claim(key, dt.datetime.fromtimestamp(until, dt.UTC),
+                                                     dt.datetime.fromtimestamp(now, dt.UTC))
+            session.commit()
+        return fresh
 
 
 class CdsAuthenticator:
@@ -53,7 +75,7 @@ class CdsAuthenticator:
         self.fetch_timeout = fetch_timeout
         self.clock = clock
         self.jwks_cache = JwksCache()
-        self.replay = ReplayCache()
+        self.replay: ReplayGuard = ReplayCache()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CdsAuthenticator:
