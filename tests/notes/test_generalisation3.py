@@ -150,3 +150,59 @@ def test_no_relief_does_not_negate_what_follows(note: str, code: str) -> None:
 
 def test_an_outpatient_physiotherapy_department_is_not_osteoporosis() -> None:
     assert "osteoporosis" not in present("Referred to OP PT for neck pain.")
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # trauma mechanisms and neck rotation in degrees or fractions of range
+    ("Big late tackle in the second half.", "significant_trauma"),
+    ("Collapsed scrum at training on Tuesday.", "recent_neck_trauma"),
+    ("Went straight down clutching his neck after the hit.", "recent_neck_trauma"),
+    ("Slipped down a flight of 12 steps at the station.", "significant_trauma"),
+    ("Cx rotation ~35 deg R and 40 deg L.", "unable_to_rotate_neck_45_degrees"),
+    ("Can only turn about a third of the way to the R.", "unable_to_rotate_neck_45_degrees"),
+    ("Twisted R ankle stepping down off a bus.", "minor_trauma"),
+    ("Back went while lifting his father out of the bath.", "minor_trauma"),
+    # injected drug use stated as current practice
+    ("Currently injecting, shares needles.", "intravenous_drug_use"),
+    # worsening neurology: grades now and before, spreading up, foot slapping, toes catching
+    ("TA now 2/5, was 4/5 last week.", "progressive_neurological_deficit"),
+    ("Quads 4/5 two weeks ago, now 3/5.", "progressive_neurological_deficit"),
+    ("Numbness has crept up into the thigh.", "progressive_neurological_deficit"),
+    ("Legs getting progressively weaker over 3 days.", "progressive_neurological_deficit"),
+    ("Both legs have become heavy and numb.", "bilateral_leg_neurological_symptoms"),
+    ("R foot has started slapping on the floor.", "major_motor_weakness"),
+    ("Keeps catching her L toes on the kerb.", "major_motor_weakness"),
+    ("Numb patch over the R big toe.", "symptoms_distal_to_knee"),
+    ("Numb from the mid-thigh down on both sides.", "symptoms_distal_to_knee"),
+    # myelopathy: gait with feet apart, numb fingers of both hands
+    ("Walks with his legs wide apart now.", "gait_disturbance"),
+    ("Gait has become wide-based.", "gait_disturbance"),
+    ("Tingling in all the fingers of both hands.", "bilateral_hand_paresthesia_or_clumsiness"),
+    # a new spinal deformity in lay words
+    ("Daughter says her back looks much more hunched.", "structural_deformity"),
+    ("New thoracic angulation seen on inspection.", "structural_deformity"),
+    ("He is now stooped, which he was not before.", "structural_deformity"),
+])
+def test_serious_pathology_phrasings_are_read_present(note: str, code: str) -> None:
+    assert code in present(note), extract(note)
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    ("Neck rotation 70 deg both ways.", "unable_to_rotate_neck_45_degrees"),
+    ("Numb patch over the L little toe.", "symptoms_distal_to_shoulder"),
+    ("Injecting insulin twice daily.", "intravenous_drug_use"),
+    # a scope ends at 'until' and at 'there is'; 'has been excluded' negates
+    ("Please do not mobilise until a fracture has been excluded.", "fracture_recent_at_site"),
+    ("No history of trauma, and there is a new gibbus at T8.", "significant_trauma"),
+])
+def test_serious_pathology_lookalikes_are_not_read_present(note: str, code: str) -> None:
+    assert code not in present(note), extract(note)
+
+
+def test_a_scope_ends_at_there_is() -> None:
+    assert "structural_deformity" in present("No history of trauma, and there is a new gibbus at T8.")
+
+
+def test_a_scope_ends_at_until() -> None:
+    note = "No lifting until the DVT has been treated; calf still hot and swollen."
+    assert statuses(note, "deep_vein_thrombosis") != {"negated"}
