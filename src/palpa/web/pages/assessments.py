@@ -77,7 +77,8 @@ def intake_findings(request: Request, who: Page,
     if region not in kb.vocabulary.regions:
         raise PageNotFound("region")
     return render(request, "pages/_findings.html",
-                  {"groups": finding_groups(kb, region), "checked": set(findings or ()), "errors": {}},
+                  {"groups": finding_groups(kb, region), "checked": set(findings or ()), "errors": {},
+                   "swapped_region": region},
                   who=who)
 
 
