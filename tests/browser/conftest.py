@@ -24,11 +24,13 @@ SHOTS = Path(os.environ.get("PALPA_SCREENSHOT_DIR", ROOT / "test-artifacts" / "s
 
 @dataclass(frozen=True)
 class Server:
-    """A running server and the demo clinician's credentials."""
+    """A running server, the demo clinician's credentials, its database and the demo clinic's short name."""
 
     url: str
     email: str
     password: str
+    database_url: str
+    clinic_slug: str
 
 
 def _free_port() -> int:
@@ -62,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start; see {log.name}")
             time.sleep(0.2)
-        yield Server(url, demo.email, demo.password)
+        yield Server(url, demo.email, demo.password, db_url, demo.clinic_slug)
     finally:
         proc.terminate()
         try:
