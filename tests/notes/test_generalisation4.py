@@ -1,0 +1,91 @@
+"""Fourth round of general phrasings: struggling to swallow, hesitancy when passing urine, vision going
+dark for seconds, losing one's speech for minutes, things going double, veering when walking, headaches
+described with commas, falls counted before 'without blacking out', and normal voiding after surgery
+overriding pre-operative retention. Each phrasing is written afresh for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from palpa.notes import extract, present_findings
+
+
+def statuses(note: str, code: str) -> set[str]:
+    """The statuses with which `code` is read in `note`."""
+    return {m.status for m in extract(note) if m.code == code}
+
+
+def present(note: str) -> set[str]:
+    """The codes read as present in `note`."""
+    return {m.code for m in present_findings(note)}
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # swallowing as an effort
+    ("Has been struggling with swallowing since Friday.", "dysphagia"),
+    ("Struggles to swallow anything thicker than soup.", "dysphagia"),
+    ("Says he can barely swallow his morning pills.", "dysphagia"),
+    ("Having a hard time swallowing her dinner.", "dysphagia"),
+    ("Swallowing takes an effort - straining to swallow water.", "dysphagia"),
+    # hesitancy written as how urine is passed
+    ("Hesitant when passing water over the past two days.", "bladder_dysfunction_new"),
+    ("Now slow to pass urine in the mornings.", "bladder_dysfunction_new"),
+    ("Reports hesitation passing urine since the back went.", "bladder_dysfunction_new"),
+    ("Delayed voiding noted this week.", "bladder_dysfunction_new"),
+    # vision going dark, and lost speech, for an unnumbered or approximate time
+    ("Vision in her R eye turned grey for a few seconds.", "transient_ischaemic_symptoms"),
+    ("Sight went black for minutes, then came back.", "transient_ischaemic_symptoms"),
+    ("His L eye going dark, then back to normal.", "transient_ischaemic_symptoms"),
+    ("Lost his speech for about 10 mins on Tuesday.", "transient_ischaemic_symptoms"),
+    ("Losing the ability to speak for ~2 minutes, twice.", "transient_ischaemic_symptoms"),
+    ("Lost her words for several minutes at dinner.", "transient_ischaemic_symptoms"),
+    ("Vision in her R eye turned grey for a few seconds.", "visual_loss"),
+    ("Sight going blank then back to normal within a minute.", "visual_loss"),
+    # double vision in lay words
+    ("Things going double when he reads.", "diplopia"),
+    ("Says the TV turns double when she tilts her head back.", "diplopia"),
+    ("Sees things double on looking left.", "diplopia"),
+    ("Everything becomes double after a few minutes of driving.", "diplopia"),
+    # veering or lurching to one side is a coordination sign as well as a gait disturbance
+    ("Drifting towards the R on walking.", "ataxia"),
+    ("Wife notices him veering to one side.", "ataxia"),
+    ("A lurching gait since the weekend.", "ataxia"),
+    ("Drifting towards the R on walking.", "gait_disturbance"),
+    # sudden headache with commas between its words, or a comma before 'the worst'
+    ("Sudden, severe headache at the gym.", "sudden_severe_headache"),
+    ("An explosive, blinding, frontal headache on Sunday.", "sudden_severe_headache"),
+    ("Occipital headache - the worst of her life.", "sudden_severe_headache"),
+    ("Headache: worst ever, came on while lifting.", "sudden_severe_headache"),
+    # falls counted or dated before 'without blacking out'
+    ("Has fallen three times this month without losing consciousness.", "drop_attacks"),
+    ("Fell again yesterday, with no warning.", "drop_attacks"),
+    ("Collapsed twice at home without passing out.", "drop_attacks"),
+    ("Dropped suddenly in the kitchen without any LOC.", "drop_attacks"),
+])
+def test_fourth_round_phrasings_are_read_present(note: str, code: str) -> None:
+    assert code in present(note)
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # normal voiding after an operation overrides pre-operative retention
+    ("Pre-op urinary retention; catheter out day 3, passing urine normally.", "bladder_dysfunction_new"),
+    ("Admitted in retention of urine. Post-decompression: voiding without difficulty.",
+     "bladder_dysfunction_new"),
+    ("Had acute urinary retention pre-op; micturition now normal.", "bladder_dysfunction_new"),
+    ("Bladder retention before surgery, bladder function is normal since TWOC.", "bladder_dysfunction_new"),
+    # a fall with its mechanism is not a drop attack; a short headache is not sudden and severe
+    ("Fell off a ladder at work, no LOC.", "drop_attacks"),
+    ("Slipped on ice and fell onto her wrist, no LOC.", "drop_attacks"),
+    ("Sudden onset of neck pain, no headache.", "sudden_severe_headache"),
+    # swallowing, passing urine and sight said to be fine
+    ("Swallowing without difficulty, no struggle to swallow.", "dysphagia"),
+    ("Voiding normally, no hesitancy.", "bladder_dysfunction_new"),
+])
+def test_fourth_round_lookalikes_are_not_read_present(note: str, code: str) -> None:
+    assert code not in present(note)
+
+
+def test_normal_voiding_resolves_only_the_bladder() -> None:
+    note = "Pre-op saddle numbness and urinary retention. Post-op: now voiding normally; saddle still numb."
+    assert statuses(note, "bladder_dysfunction_new") == {"historical", "negated"}
+    assert "saddle_anesthesia" in present(note)
