@@ -89,3 +89,65 @@ def test_normal_voiding_resolves_only_the_bladder() -> None:
     note = "Pre-op saddle numbness and urinary retention. Post-op: now voiding normally; saddle still numb."
     assert statuses(note, "bladder_dysfunction_new") == {"historical", "negated"}
     assert "saddle_anesthesia" in present(note)
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # a muscle grade, then a higher grade at an earlier visit
+    ("Quads 3/5, was 5/5 at last visit.", "progressive_neurological_deficit"),
+    ("TA 1/5 R (3/5 last session).", "progressive_neurological_deficit"),
+    ("Grip 4-/5 (5/5 previous review).", "progressive_neurological_deficit"),
+    ("EHL 0/5 (from 2/5 last week).", "progressive_neurological_deficit"),
+    # numbness or weakness said to be getting worse
+    ("Tingling in both hands, getting progressively worse.", "progressive_neurological_deficit"),
+    ("L foot numb and getting worse by the day.", "progressive_neurological_deficit"),
+    ("Weakness in his R leg, which is getting worse.", "progressive_neurological_deficit"),
+    # walking as if drunk, in the patient's or a relative's words
+    ("Daughter says she walks as if she's drunk.", "gait_disturbance"),
+    ("Walking a bit like I'm tipsy, he says.", "gait_disturbance"),
+    ("Moves like a drunk down the corridor.", "gait_disturbance"),
+    # pain tied to meals with a comma or an adjective between
+    ("Interscapular ache, worse after heavy meals.", "abdominal_or_visceral_symptoms"),
+    ("R upper back pain which flares after greasy food.", "abdominal_or_visceral_symptoms"),
+    ("Pain, better after eating.", "abdominal_or_visceral_symptoms"),
+    # symptoms retreating towards the spine
+    ("Calf pain withdrew into the thigh after 10 REIL.", "centralization"),
+    ("Arm symptoms have retreated to the shoulder with retraction.", "centralization"),
+    ("Buttock pain receded into the low back.", "centralization"),
+    # midline tenderness, neck rotation in degrees
+    ("Tender in the midline at T11.", "midline_spinal_tenderness"),
+    ("TTP centrally over L1.", "midline_spinal_tenderness"),
+    ("Turns his head only about 20° to the R.", "unable_to_rotate_neck_45_degrees"),
+    ("Can only rotate her neck ~35 deg either way.", "unable_to_rotate_neck_45_degrees"),
+    # skin broken over the site
+    ("Skin is cracked and split over the knuckles.", "open_wound_or_skin_lesion_at_site"),
+    ("Dermatitis patch weeping over the lumbar region.", "open_wound_or_skin_lesion_at_site"),
+    ("Psoriasis bleeding over the elbow.", "open_wound_or_skin_lesion_at_site"),
+    # a single metastasis at a level
+    ("Sclerotic met T9 on bone scan.", "bone_metastasis_at_site"),
+    ("Solitary met in L4 from breast ca.", "bone_metastasis_at_site"),
+    ("Bony met noted at the sacrum.", "bone_metastasis_at_site"),
+    # no position or activity alters the pain
+    ("No posture changes the pain, day or night.", "constant_progressive_nonmechanical_pain"),
+    ("Not any movement or rest eases it.", "constant_progressive_nonmechanical_pain"),
+    ("No activity alters it at all.", "constant_progressive_nonmechanical_pain"),
+])
+def test_fourth_round_other_findings_are_read_present(note: str, code: str) -> None:
+    assert code in present(note)
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # a grade that has improved since the last visit is not a progressive deficit
+    ("DF 4/5 (3/5 last week).", "progressive_neurological_deficit"),
+    ("EHL 5/5, was 4/5 at last visit.", "progressive_neurological_deficit"),
+    # pain getting worse without a neurological word
+    ("Knee pain, getting worse on stairs.", "progressive_neurological_deficit"),
+    ("Skin intact over the elbow.", "open_wound_or_skin_lesion_at_site"),
+    ("Turns her head 70° to the L.", "unable_to_rotate_neck_45_degrees"),
+])
+def test_fourth_round_other_lookalikes_are_not_read_present(note: str, code: str) -> None:
+    assert code not in present(note)
+
+
+def test_an_earlier_grade_leaves_the_current_grade_read_as_weakness() -> None:
+    found = present("Ankle DF 2/5 (was 4/5 last wk).")
+    assert {"major_motor_weakness", "progressive_neurological_deficit"} <= found
