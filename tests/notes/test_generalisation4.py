@@ -151,3 +151,23 @@ def test_fourth_round_other_lookalikes_are_not_read_present(note: str, code: str
 def test_an_earlier_grade_leaves_the_current_grade_read_as_weakness() -> None:
     found = present("Ankle DF 2/5 (was 4/5 last wk).")
     assert {"major_motor_weakness", "progressive_neurological_deficit"} <= found
+
+
+@pytest.mark.parametrize(("note", "code"), [
+    # a fall from a height given approximately
+    ("Fell about 3 m from a roof last week.", "significant_trauma"),
+    ("Fell nearly 10 ft off scaffolding.", "significant_trauma"),
+    ("Fell approx. 1.5 metres from a wall onto concrete.", "significant_trauma"),
+    # awake at night with the pain whatever the position
+    ("Awake most nights with it regardless of position.", "night_pain_unrelieved_by_rest"),
+    ("Up half the night with the pain, whatever posture she lies in.", "night_pain_unrelieved_by_rest"),
+    ("Awake every night with it no matter what position he tries.", "night_pain_unrelieved_by_rest"),
+])
+def test_fourth_round_trauma_and_night_pain_are_read_present(note: str, code: str) -> None:
+    assert code in present(note)
+
+
+def test_a_fall_from_an_approximate_height_is_not_minor_trauma() -> None:
+    found = present("Fell ~4m off a ladder onto her side.")
+    assert "significant_trauma" in found
+    assert "minor_trauma" not in found
