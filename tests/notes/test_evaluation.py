@@ -50,3 +50,18 @@ def test_no_negated_emergency_finding_reported_present(report: notes_eval.Report
 
 def test_non_present_mentions(report: notes_eval.Report) -> None:
     assert report.absent_accuracy >= 0.95
+
+
+# The held-out sets were written independently of the reader and first scored unseen (README); once
+# read, they guard against regressions: no emergency-level finding missed or falsely raised.
+HELD_OUT = {"notes_heldout.jsonl": 0.97, "notes_heldout2.jsonl": 0.89, "notes_heldout3.jsonl": 0.92,
+            "notes_heldout4.jsonl": 0.92}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_set_keeps_its_score_and_every_emergency_finding(name: str) -> None:
+    path = notes_eval.DATA.with_name(name)
+    held = notes_eval.evaluate(notes_eval.load(path))
+    assert held.missed_emergency == [], held.missed_emergency
+    assert held.negated_emergency_present == [], held.negated_emergency_present
+    assert held.f1 >= HELD_OUT[name], held.errors
