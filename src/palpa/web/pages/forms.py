@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from starlette.datastructures import FormData
+
+N = TypeVar("N", int, float)
+
+
+def _shown(bound: float) -> str:
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 class FormReader:
@@ -54,36 +61,31 @@ class FormReader:
 
     def integer(self, name: str, what: str, *, low: int, high: int, required: bool = False) -> int | None:
         """A whole number in [low, high]."""
-        value = self.raw(name)
-        if not value:
-            if required:
-                self.fail(name, f"Enter {what}.")
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            self.fail(name, f"{what[:1].upper()}{what[1:]} must be a whole number, not {value!r}.")
-            return None
-        if not low <= number <= high:
-            self.fail(name, f"{what[:1].upper()}{what[1:]} must be between {low} and {high}.")
-            return None
-        return number
+        number = self._number(name, what, int, "a whole number", required)
+        return None if number is None else self._within(name, what, int(number), low, high)
 
     def number(self, name: str, what: str, *, low: float, high: float,
                required: bool = False) -> float | None:
         """A number (decimals allowed) in [low, high]."""
+        number = self._number(name, what, float, "a number", required)
+        return None if number is None else self._within(name, what, number, low, high)
+
+    def _number(self, name: str, what: str, kind: type[int] | type[float], kind_text: str,
+                required: bool) -> float | None:
         value = self.raw(name)
         if not value:
             if required:
                 self.fail(name, f"Enter {what}.")
             return None
         try:
-            number = float(value)
+            return kind(value)
         except ValueError:
-            self.fail(name, f"{what[:1].upper()}{what[1:]} must be a number, not {value!r}.")
+            self.fail(name, f"{what[:1].upper()}{what[1:]} must be {kind_text}, not {value!r}.")
             return None
+
+    def _within(self, name: str, what: str, number: N, low: float, high: float) -> N | None:
         if not low <= number <= high:
-            self.fail(name, f"{what[:1].upper()}{what[1:]} must be between {low:g} and {high:g}.")
+            self.fail(name, f"{what[:1].upper()}{what[1:]} must be between {_shown(low)} and {_shown(high)}.")
             return None
         return number
 
