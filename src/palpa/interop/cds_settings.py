@@ -10,6 +10,7 @@ import msgspec
 import yaml
 
 from palpa.core.knowledge import KnowledgeBase
+from palpa.knowledge.loader import SAFE_LOADER
 
 SETTINGS_FILE = Path(__file__).with_name("cds_cards.yaml")
 Indicator = Literal["info", "warning", "critical"]
@@ -88,7 +89,7 @@ def check_settings(s: CardSettings, kb: KnowledgeBase) -> CardSettings:
 @cache
 def load_card_settings(kb: KnowledgeBase) -> CardSettings:
     """The card settings, validated against `kb` (cached per knowledge base)."""
-    raw = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
+    raw = yaml.load(SETTINGS_FILE.read_bytes(), Loader=SAFE_LOADER)
     try:
         settings = msgspec.convert(raw, CardSettings)
     except msgspec.ValidationError as exc:
