@@ -217,7 +217,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = frozenset({"assess", "knowledge"})
+"""Commands that need none of the other sub-commands' modules (database, FHIR, PDF): `palpa assess`
+builds only these, so it starts without importing SQLAlchemy, fhir.resources or WeasyPrint."""
+
+
+def build_parser(only_core: bool = False) -> argparse.ArgumentParser:
+    """The `palpa` parser; with `only_core`, just `assess` and `knowledge` (fast start-up)."""
     parser = argparse.ArgumentParser(
         prog="palpa",
         description="Manual therapy decision support: screen, reason, plan. "
@@ -234,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("knowledge", help="validate the knowledge base and show its version")
     k.add_argument("--sources", action="store_true", help="list every cited source")
     k.set_defaults(func=cmd_knowledge)
+    if only_core:
+        return parser
     from palpa import episode_cli, ops_cli, score_cli
     from palpa.interop import fhir_cli, screen_cli
     from palpa.notes import cli as notes_cli
@@ -255,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(only_core=bool(words) and words[0] in CORE_COMMANDS).parse_args(words)
     try:
         return int(args.func(args))
     except KnowledgeError as err:
