@@ -50,14 +50,19 @@ class Backend:
             admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
-    if request.param == "sqlite":
-        return Backend("sqlite", root=tmp_path_factory.mktemp("store"))
+def make_backend(kind: str, tmp_path_factory: pytest.TempPathFactory, suite: str) -> Backend:
+    """SQLite in a temporary folder, or PostgreSQL from PALPA_TEST_POSTGRES_URL (else skip, saying why)."""
+    if kind == "sqlite":
+        return Backend("sqlite", root=tmp_path_factory.mktemp(suite))
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(f"PostgreSQL store tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(f"PostgreSQL {suite} tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     return Backend("postgresql", pg_url=normalize_url(url))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    return make_backend(request.param, tmp_path_factory, "store")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ PALPA_TEST_POSTGRES_URL is set), two clinics with users, clients."""
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,10 +15,9 @@ with warnings.catch_warnings():  # starlette 1.x prefers httpx2 for its TestClie
     from starlette.testclient import TestClient
 
 from palpa.store import UnitOfWork, upgrade
-from palpa.store.db import normalize_url
 from palpa.web import create_app
 from palpa.web.security import hash_password
-from tests.store.conftest import PG_ENV, Backend
+from tests.store.conftest import Backend, make_backend
 
 PASSWORD = "correct horse battery staple"
 
@@ -36,12 +34,7 @@ class World:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def web_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
     """SQLite always; PostgreSQL when PALPA_TEST_POSTGRES_URL names a server (else skipped, saying why)."""
-    if request.param == "sqlite":
-        return Backend("sqlite", root=tmp_path_factory.mktemp("web"))
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL web tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    return Backend("postgresql", pg_url=normalize_url(url))
+    return make_backend(request.param, tmp_path_factory, "web")
 
 
 @pytest.fixture(scope="session")
